@@ -1,0 +1,76 @@
+"""Codebooks: how a palette is learned from weighted colors in the working space."""
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.cluster import KMeans, MiniBatchKMeans
+from sklearn.utils.validation import has_fit_parameter
+
+CODEBOOK_NAMES = ("kmeans", "minibatch", "random")
+
+
+def learn_centers(codebook, colors, weights, n_colors, random_state):
+    """Learn ``n_colors`` centers from ``colors`` weighted by ``weights``.
+
+    Parameters
+    ----------
+    codebook : {"kmeans", "minibatch", "random"} or clusterer instance
+        A clusterer is cloned; ``n_clusters`` is set to ``n_colors`` and, when
+        the instance leaves it as None, ``random_state`` is set too.
+    colors : ndarray of shape (n_distinct, n_channels), float64, working space
+        Distinct colors; at least ``n_colors`` of them.
+    weights : ndarray of shape (n_distinct,)
+        How many pixels have each color.
+    n_colors : int
+    random_state : RandomState instance
+
+    Returns
+    -------
+    centers : ndarray of shape (n_centers, n_channels), float64
+    """
+    if isinstance(codebook, str) and codebook == "random":
+        return _random_colors(colors, weights, n_colors, random_state)
+    seed = random_state.randint(np.iinfo(np.int32).max)
+    if isinstance(codebook, str):
+        estimator_class = KMeans if codebook == "kmeans" else MiniBatchKMeans
+        clusterer = estimator_class(n_clusters=n_colors, random_state=seed)
+    else:
+        clusterer = _configured_clone(codebook, n_colors, seed)
+
+    if has_fit_parameter(clusterer, "sample_weight"):
+        clusterer.fit(colors, sample_weight=weights)
+    else:
+        # Without weights, the clusterer must see every pixel to fit the same objective.
+        clusterer.fit(np.repeat(colors, weights, axis=0))
+
+    centers = getattr(clusterer, "cluster_centers_", None)
+    if centers is None:
+        raise TypeError(
+            f"codebook={codebook!r} has no cluster_centers_ after fit. Pass a "
+            "clusterer that exposes cluster_centers_ (KMeans, MiniBatchKMeans, "
+            "BisectingKMeans, ...) or a fixed palette array."
+        )
+    centers = np.asarray(centers, dtype=np.float64)
+    if centers.ndim != 2 or centers.shape[1] != colors.shape[1]:
+        raise ValueError(
+            f"codebook={codebook!r} returned cluster_centers_ of shape "
+            f"{centers.shape}; expected (n_clusters, {colors.shape[1]})."
+        )
+    return centers
+
+
+def _configured_clone(clusterer, n_colors, seed):
+    clusterer = clone(clusterer)
+    params = clusterer.get_params(deep=False)
+    updates = {}
+    if "n_clusters" in params:
+        updates["n_clusters"] = n_colors
+    if "random_state" in params and params["random_state"] is None:
+        updates["random_state"] = seed
+    return clusterer.set_params(**updates)
+
+
+def _random_colors(colors, weights, n_colors, random_state):
+    """Distinct colors drawn like random pixels: with probability by pixel count."""
+    probabilities = weights / weights.sum()
+    chosen = random_state.choice(len(colors), n_colors, replace=False, p=probabilities)
+    return colors[np.sort(chosen)]

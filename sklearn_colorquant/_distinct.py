@@ -1,0 +1,55 @@
+"""Distinct colors of a pixel array, with how often each occurs.
+
+The k-means objective over all pixels equals the objective over the distinct
+colors weighted by their counts, and a pixel's nearest palette color depends only
+on its color, so fitting and assignment both work on distinct colors.
+"""
+
+import numpy as np
+
+
+def distinct_colors(pixels, *, return_inverse=False):
+    """Distinct rows of ``pixels`` and their counts.
+
+    Parameters
+    ----------
+    pixels : ndarray of shape (n_pixels, n_channels)
+    return_inverse : bool
+        Also return, for each pixel, the index of its color among the distinct ones.
+
+    Returns
+    -------
+    colors : ndarray of shape (n_distinct, n_channels), same dtype as ``pixels``
+    counts : ndarray of shape (n_distinct,), int64
+    inverse : ndarray of shape (n_pixels,), only if ``return_inverse``
+    """
+    if pixels.dtype == np.uint8 and pixels.shape[1] <= 8:
+        # Sorting one integer key per pixel is far faster than np.unique(axis=0).
+        keys = _pack_uint8(pixels)
+        result = np.unique(keys, return_inverse=return_inverse, return_counts=True)
+        colors = _unpack_uint8(result[0], pixels.shape[1])
+    else:
+        result = np.unique(
+            pixels, axis=0, return_inverse=return_inverse, return_counts=True
+        )
+        colors = result[0]
+    counts = result[-1].astype(np.int64)
+    if return_inverse:
+        return colors, counts, result[1].reshape(-1)
+    return colors, counts
+
+
+def _pack_uint8(pixels):
+    keys = np.zeros(len(pixels), dtype=np.uint64)
+    for channel in range(pixels.shape[1]):
+        keys <<= np.uint64(8)
+        keys |= pixels[:, channel]
+    return keys
+
+
+def _unpack_uint8(keys, n_channels):
+    colors = np.empty((len(keys), n_channels), dtype=np.uint8)
+    for channel in range(n_channels):
+        shift = np.uint64(8 * (n_channels - 1 - channel))
+        colors[:, channel] = (keys >> shift) & np.uint64(255)
+    return colors

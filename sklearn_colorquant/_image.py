@@ -1,0 +1,119 @@
+"""Image-level helpers: quantize ``(H, W, C)`` images and ``(N, H, W, C)`` batches."""
+
+import numpy as np
+from sklearn.base import clone
+
+from ._color_spaces import from_unit, to_unit
+from ._quantizer import ColorQuantizer
+
+
+def quantize_image(image, n_colors=64, **params):
+    """Quantize an image, or a batch of images, to a palette learned from its pixels.
+
+    Parameters
+    ----------
+    image : array-like of shape (H, W), (H, W, C) or (N, H, W, C)
+        A grayscale image, a color image, or a batch sharing one palette. uint8
+        images are on 0..255, float images on ``[0, 1]`` (scikit-image's rule).
+    n_colors : int, default=64
+        Size of the palette.
+    **params
+        Other parameters of :class:`ColorQuantizer`, such as ``codebook``,
+        ``color_space`` or ``random_state``.
+
+    Returns
+    -------
+    quantized : ndarray
+        The image made of palette colors, of the shape and dtype of ``image``.
+    quantizer : ColorQuantizer
+        The fitted quantizer, fitted on pixels (one per row); apply it to other
+        images with :func:`apply_palette`.
+
+    See Also
+    --------
+    apply_palette : Map another image to a fitted palette.
+    ColorQuantizer : The estimator behind it.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_sample_image
+    >>> from sklearn_colorquant import quantize_image
+    >>> china = load_sample_image("china.jpg")[::4, ::4]
+    >>> quantized, quantizer = quantize_image(china, n_colors=16, random_state=0)
+    >>> quantized.shape == china.shape, quantized.dtype
+    (True, dtype('uint8'))
+    >>> len({tuple(color) for color in quantized.reshape(-1, 3)}) <= 16
+    True
+    """
+    image = np.asarray(image)
+    pixels = _image_pixels(image)
+    quantizer = ColorQuantizer(n_colors, **params).fit(pixels)
+    return apply_palette(image, quantizer), quantizer
+
+
+def apply_palette(image, quantizer, *, return_indices=False):
+    """Map every pixel of an image to its nearest color of a fitted quantizer's palette.
+
+    Parameters
+    ----------
+    image : array-like of shape (H, W), (H, W, C) or (N, H, W, C)
+        Image or batch of images with as many channels as the palette.
+    quantizer : ColorQuantizer
+        A fitted quantizer; its ``color_space`` decides what "nearest" means.
+    return_indices : bool, default=False
+        Return the palette index of each pixel, shape ``image.shape[:-1]``
+        (``(H, W)`` for a grayscale image), instead of the colors.
+
+    Returns
+    -------
+    quantized : ndarray
+        Palette colors in the shape and dtype of ``image``, or palette indices.
+
+    See Also
+    --------
+    quantize_image : Learn a palette from an image and apply it.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_sample_image
+    >>> from sklearn_colorquant import apply_palette, quantize_image
+    >>> china = load_sample_image("china.jpg")[::4, ::4]
+    >>> flower = load_sample_image("flower.jpg")[::4, ::4]
+    >>> _, quantizer = quantize_image(china, n_colors=8, random_state=0)
+    >>> indices = apply_palette(flower, quantizer, return_indices=True)
+    >>> indices.shape == flower.shape[:2], int(indices.max()) < 8
+    (True, True)
+    """
+    image = np.asarray(image)
+    pixels = _image_pixels(image)
+    pixel_quantizer = _pixel_indexer(quantizer)
+    labels = pixel_quantizer.transform(pixels)[:, 0]
+    if return_indices:
+        return labels.reshape(image.shape[:-1] if image.ndim > 2 else image.shape)
+    palette = from_unit(
+        to_unit(quantizer.palette_, quantizer.palette_.dtype), image.dtype
+    )
+    return palette[labels].reshape(image.shape)
+
+
+def _image_pixels(image):
+    if image.ndim == 2:
+        return image.reshape(-1, 1)
+    if image.ndim in (3, 4):
+        return image.reshape(-1, image.shape[-1])
+    raise ValueError(
+        f"Expected an image of shape (H, W), (H, W, C) or a batch (N, H, W, C), got "
+        f"an array of shape {image.shape}."
+    )
+
+
+def _pixel_indexer(quantizer):
+    """``quantizer``, or a copy with its palette, that maps pixel rows to indices."""
+    if quantizer.n_channels is None and quantizer.encode == "index":
+        return quantizer
+    palette = quantizer.palette_
+    return (
+        clone(quantizer)
+        .set_params(codebook=palette, n_channels=None, encode="index")
+        .fit(palette)
+    )
