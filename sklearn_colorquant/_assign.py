@@ -1,32 +1,167 @@
-"""Nearest palette color for each color, in bounded memory."""
+"""Nearest palette color for each color: exact, in bounded memory, remembered.
+
+Colors live in 3 or 4 dimensions, where a uniform grid over the points prunes the
+centers worth trying in each cell to a handful. For uint8 data of up to 3
+channels, a lookup table remembers the palette index of every color seen, so that
+a fitted quantizer gets faster as it meets the same colors again.
+"""
+
+import threading
+from dataclasses import dataclass
 
 import numpy as np
 
-# Bound on the size of one block of the distance matrix, in float64 entries (8 MiB).
-_BLOCK_ENTRIES = 1 << 20
+from . import _kernels
+from ._color_spaces import to_working
+from ._distinct import distinct_colors, pack_uint8, unpack_uint8
+
+# A grid prunes well in few dimensions only; above this, one cell holds every point.
+MAX_GRID_DIMENSIONS = 4
+# Assignment grids aim for this many points per occupied cell.
+_POINTS_PER_CELL = 8
+_MAX_CELLS_PER_AXIS = 32
+# Colors per call of the nearest-center kernel: bounds the working memory.
+_BLOCK_COLORS = 1 << 20
 
 
-def nearest_center(points, centers):
-    """Index of the nearest center (squared Euclidean distance) for each point.
+@dataclass(frozen=True)
+class Grid:
+    """The points of an array, listed cell by cell of a uniform grid."""
 
-    Works through ``points`` in blocks so that memory never holds a
-    ``(n_points, n_centers)`` matrix. Ties go to the lowest index.
+    order: np.ndarray  # point indices, cell by cell
+    cell_starts: np.ndarray  # the points of cell c are order[starts[c]:starts[c + 1]]
+    cell_lows: np.ndarray  # lowest corner of each occupied cell
+    cell_size: np.ndarray  # size of a cell along each axis
+    cell_of_point: np.ndarray  # occupied-cell index of each point
+
+
+def build_grid(points, cells_per_axis=None):
+    """Uniform grid over the bounding box of ``points``, by default sized to their
+    number; above 4 dimensions, a single cell.
+    """
+    n_points, n_channels = points.shape
+    if n_channels > MAX_GRID_DIMENSIONS:
+        cells_per_axis = 1
+    elif cells_per_axis is None:
+        per_axis = (max(n_points, 1) / _POINTS_PER_CELL) ** (1 / n_channels)
+        cells_per_axis = int(np.clip(round(per_axis), 1, _MAX_CELLS_PER_AXIS))
+    points = np.ascontiguousarray(points, dtype=np.float64)
+    if n_points == 0:
+        raise ValueError("A grid needs at least one point.")
+    return Grid(*_kernels.grid_cells(points, cells_per_axis))
+
+
+def nearest_center(points, centers, grid=None):
+    """Exact nearest center (lowest index on ties) and squared distance of each point.
 
     Parameters
     ----------
     points : ndarray of shape (n_points, n_channels), float64
     centers : ndarray of shape (n_centers, n_channels), float64
+    grid : Grid, optional
+        ``build_grid(points)``, when the caller reuses it across calls.
 
     Returns
     -------
-    labels : ndarray of shape (n_points,), intp
+    labels : ndarray of shape (n_points,), int64
+    distances : ndarray of shape (n_points,), float64
     """
-    labels = np.empty(len(points), dtype=np.intp)
-    # ||x - c||^2 = ||x||^2 - 2 x.c + ||c||^2; ||x||^2 is the same for every c.
-    half_sq_norms = 0.5 * np.einsum("ij,ij->i", centers, centers)
-    block = max(1, _BLOCK_ENTRIES // max(1, len(centers)))
-    for start in range(0, len(points), block):
-        scores = points[start : start + block] @ centers.T
-        np.subtract(half_sq_norms, scores, out=scores)
-        labels[start : start + block] = scores.argmin(axis=1)
-    return labels
+    points = np.ascontiguousarray(points, dtype=np.float64)
+    centers = np.ascontiguousarray(centers, dtype=np.float64)
+    labels = np.empty(len(points), dtype=np.int64)
+    distances = np.empty(len(points), dtype=np.float64)
+    if len(points) <= 4 * len(centers):
+        # Too few points to pay for a grid.
+        _kernels.nearest_brute(points, centers, labels, distances)
+        return labels, distances
+    grid = build_grid(points) if grid is None else grid
+    _kernels.nearest_in_cells(
+        points,
+        grid.order,
+        grid.cell_starts,
+        grid.cell_lows,
+        grid.cell_size,
+        centers,
+        labels,
+        distances,
+    )
+    return labels, distances
+
+
+class PaletteIndex:
+    """Maps pixels to the index of their nearest palette color.
+
+    Parameters
+    ----------
+    centers : ndarray of shape (n_colors, n_channels), float64
+        The palette in the working color space.
+    color_space : str
+        The working color space, into which pixels are converted.
+
+    Notes
+    -----
+    For uint8 pixels of up to 3 channels, the index of every color met is kept
+    in a table of ``256 ** n_channels`` entries (32 MiB for RGB, allocated on
+    first use, pages touched only where colors occur). Threads may fill it at
+    once: an entry is only ever written with its one right value.
+    """
+
+    def __init__(self, centers, color_space):
+        self.centers = centers
+        self.color_space = color_space
+        self._table = None
+        self._lock = threading.Lock()
+
+    def __getstate__(self):
+        # The table is a cache: rebuilt on use rather than pickled.
+        return {"centers": self.centers, "color_space": self.color_space}
+
+    def __setstate__(self, state):
+        self.__init__(state["centers"], state["color_space"])
+
+    def labels(self, pixels):
+        """Palette index of each pixel, shape ``(n_pixels,)``, int64."""
+        if _has_table(pixels):
+            return self._labels_from_table(pixels)
+        colors, _, inverse = distinct_colors(pixels, return_inverse=True)
+        return self.color_labels(colors)[inverse]
+
+    def color_labels(self, colors):
+        """Palette index of each of ``colors``, distinct colors in the data's dtype."""
+        labels = np.empty(len(colors), dtype=np.int64)
+        for start in range(0, len(colors), _BLOCK_COLORS):
+            block = colors[start : start + _BLOCK_COLORS]
+            working = to_working(block, block.dtype, self.color_space)
+            labels[start : start + _BLOCK_COLORS] = nearest_center(
+                working, self.centers
+            )[0]
+        return labels
+
+    def remember(self, colors, labels):
+        """Keep the labels of distinct ``colors`` already computed."""
+        if _has_table(colors):
+            self._get_table(colors.shape[1])[pack_uint8(colors)] = labels + 1
+
+    def _labels_from_table(self, pixels):
+        table = self._get_table(pixels.shape[1])
+        keys = pack_uint8(pixels)
+        codes = table[keys]
+        unknown = codes == 0
+        if unknown.any():
+            new_keys = np.unique(keys[unknown])
+            new_labels = self.color_labels(unpack_uint8(new_keys, pixels.shape[1]))
+            table[new_keys] = new_labels + 1
+            codes[unknown] = table[keys[unknown]]
+        return codes.astype(np.int64) - 1
+
+    def _get_table(self, n_channels):
+        with self._lock:
+            if self._table is None:
+                # 0 marks a color not met yet; labels are stored plus one.
+                dtype = np.uint16 if len(self.centers) < 65535 else np.uint32
+                self._table = np.zeros(256**n_channels, dtype=dtype)
+            return self._table
+
+
+def _has_table(pixels):
+    return pixels.dtype == np.uint8 and pixels.shape[1] <= 3

@@ -2,8 +2,10 @@
 
 import numpy as np
 from sklearn.base import clone
-from sklearn.cluster import KMeans, MiniBatchKMeans
+from sklearn.cluster import MiniBatchKMeans
 from sklearn.utils.validation import has_fit_parameter
+
+from ._kmeans import weighted_kmeans
 
 CODEBOOK_NAMES = ("kmeans", "minibatch", "random")
 
@@ -14,6 +16,8 @@ def learn_centers(codebook, colors, weights, n_colors, random_state):
     Parameters
     ----------
     codebook : {"kmeans", "minibatch", "random"} or clusterer instance
+        ``"kmeans"`` is this package's weighted k-means (k-means++ seeding and
+        Lloyd's iterations, as :class:`~sklearn.cluster.KMeans`, coarse to fine).
         A clusterer is cloned; ``n_clusters`` is set to ``n_colors`` and, when
         the instance leaves it as None, ``random_state`` is set too.
     colors : ndarray of shape (n_distinct, n_channels), float64, working space
@@ -29,10 +33,11 @@ def learn_centers(codebook, colors, weights, n_colors, random_state):
     """
     if isinstance(codebook, str) and codebook == "random":
         return _random_colors(colors, weights, n_colors, random_state)
+    if isinstance(codebook, str) and codebook == "kmeans":
+        return weighted_kmeans(colors, weights, n_colors, random_state)
     seed = random_state.randint(np.iinfo(np.int32).max)
     if isinstance(codebook, str):
-        estimator_class = KMeans if codebook == "kmeans" else MiniBatchKMeans
-        clusterer = estimator_class(n_clusters=n_colors, random_state=seed)
+        clusterer = MiniBatchKMeans(n_clusters=n_colors, random_state=seed)
     else:
         clusterer = _configured_clone(codebook, n_colors, seed)
 

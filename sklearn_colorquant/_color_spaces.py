@@ -3,7 +3,9 @@
 Ranges follow scikit-image: floats are taken as they are (``[0, 1]`` for RGB),
 integers are on the uint8 scale ``0..255`` except uint16, which is ``0..65535``.
 Every computation happens on float64 values in the working color space; data are
-converted once on the way in and once on the way out.
+converted once on the way in and once on the way out. The working space of
+``"rgb"`` is the data on the uint8 scale, that of the perceptual spaces is
+scikit-image's conversion of RGB on ``[0, 1]``.
 """
 
 import warnings
@@ -78,17 +80,22 @@ def check_color_range(pixels, color_space, dtype=None):
         )
 
 
-def to_working(unit_rgb, color_space):
-    """Unit-scale colors, shape ``(n, channels)``, in the working color space."""
+def to_working(values, dtype, color_space):
+    """Colors of ``dtype``, shape ``(n, channels)``, as float64 in the working space.
+
+    The working space of ``"rgb"`` is the data on the uint8 scale 0..255: for
+    uint8 data the values themselves, so that distances between them are exact
+    and ties are ties.
+    """
     if color_space == "rgb":
-        return unit_rgb
-    return _TO_WORKING[color_space](unit_rgb)
+        return np.asarray(values, dtype=np.float64) * (255.0 / full_scale(dtype))
+    return _TO_WORKING[color_space](to_unit(values, dtype))
 
 
 def from_working(colors, color_space):
-    """Working-space colors as unit-scale RGB, clipped to the RGB gamut."""
+    """Working-space colors on the unit scale, perceptual ones clipped to the gamut."""
     if color_space == "rgb":
-        return colors
+        return colors / 255.0
     with warnings.catch_warnings():
         # Cluster centers can fall outside the RGB gamut; clipping is the answer,
         # so scikit-image's out-of-range warning says nothing new here.

@@ -25,9 +25,9 @@ def distinct_colors(pixels, *, return_inverse=False):
     """
     if pixels.dtype == np.uint8 and pixels.shape[1] <= 8:
         # Sorting one integer key per pixel is far faster than np.unique(axis=0).
-        keys = _pack_uint8(pixels)
+        keys = pack_uint8(pixels)
         result = np.unique(keys, return_inverse=return_inverse, return_counts=True)
-        colors = _unpack_uint8(result[0], pixels.shape[1])
+        colors = unpack_uint8(result[0], pixels.shape[1])
     else:
         result = np.unique(
             pixels, axis=0, return_inverse=return_inverse, return_counts=True
@@ -39,17 +39,20 @@ def distinct_colors(pixels, *, return_inverse=False):
     return colors, counts
 
 
-def _pack_uint8(pixels):
-    keys = np.zeros(len(pixels), dtype=np.uint64)
+def pack_uint8(pixels):
+    """One integer key per uint8 pixel of up to 8 channels."""
+    dtype = np.uint32 if pixels.shape[1] <= 4 else np.uint64
+    keys = np.zeros(len(pixels), dtype=dtype)
     for channel in range(pixels.shape[1]):
-        keys <<= np.uint64(8)
+        keys <<= dtype(8)
         keys |= pixels[:, channel]
     return keys
 
 
-def _unpack_uint8(keys, n_channels):
+def unpack_uint8(keys, n_channels):
+    """The uint8 pixels of ``pack_uint8`` keys."""
     colors = np.empty((len(keys), n_channels), dtype=np.uint8)
     for channel in range(n_channels):
-        shift = np.uint64(8 * (n_channels - 1 - channel))
-        colors[:, channel] = (keys >> shift) & np.uint64(255)
+        shift = keys.dtype.type(8 * (n_channels - 1 - channel))
+        colors[:, channel] = (keys >> shift) & keys.dtype.type(255)
     return colors

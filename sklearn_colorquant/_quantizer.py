@@ -15,7 +15,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._assign import nearest_center
+from ._assign import PaletteIndex, nearest_center
 from ._codebooks import CODEBOOK_NAMES, learn_centers
 from ._color_spaces import (
     COLOR_SPACES,
@@ -48,7 +48,9 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
             default="kmeans"
         How the palette is made:
 
-        - ``"kmeans"``: the centers of :class:`~sklearn.cluster.KMeans`;
+        - ``"kmeans"``: k-means as :class:`~sklearn.cluster.KMeans` does it
+          (k-means++ seeding, Lloyd's iterations), on the distinct colors
+          weighted by their pixel counts, coarse to fine (see Notes);
         - ``"minibatch"``: the centers of :class:`~sklearn.cluster.MiniBatchKMeans`;
         - ``"random"``: colors of pixels drawn at random, the baseline;
         - a clusterer instance that exposes ``cluster_centers_`` after ``fit``
@@ -89,8 +91,9 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
         The palette, in the space, scale and dtype of the data seen in ``fit``.
 
     cluster_centers_ : ndarray of shape (n_colors_, n_channels)
-        The palette in the working color space (float64, data scaled to ``[0, 1]``
-        for integer dtypes), where nearest colors are found.
+        The palette in the working color space, where nearest colors are found:
+        float64, for ``"rgb"`` on the uint8 scale 0..255 (the palette itself for
+        uint8 data), for the perceptual spaces their own coordinates.
 
     n_colors_ : int
         Number of palette colors: fewer than ``n_colors`` when the data has
@@ -115,6 +118,14 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
     -----
     The k-means objective over all pixels equals the objective over the distinct
     colors weighted by their pixel counts, so the fit works on distinct colors.
+    With ``codebook="kmeans"``, k-means++ and Lloyd's iterations first run to
+    convergence on the weighted means of the cells of a 32-per-axis grid over the
+    colors (a 5-bit histogram for uint8 RGB), then refine on every distinct color
+    for at most ``max(10, 2560 // n_colors)`` iterations; the palette's PSNR is
+    within a few hundredths of a decibel of :class:`~sklearn.cluster.KMeans` on
+    all pixels, in a small fraction of its time. Nearest colors are exact (ties
+    go to the lowest index); for uint8 data of up to 3 channels, the quantizer
+    remembers the index of every color it has met.
     Integer data are on the 0..255 scale (0..65535 for uint16) and floats on
     ``[0, 1]``, as in scikit-image; the perceptual spaces reject values outside
     that range.
@@ -194,7 +205,7 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
             chosen = random_state.choice(len(pixels), self.subsample, replace=False)
             pixels = pixels[chosen]
         colors, counts = distinct_colors(pixels)
-        working_colors = to_working(to_unit(colors, X.dtype), self.color_space)
+        working_colors = to_working(colors, X.dtype, self.color_space)
 
         if _is_fixed_palette(self.codebook):
             palette = self._check_fixed_palette(X.dtype, pixels.shape[1])
@@ -219,9 +230,11 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
         self.palette_ = palette
         # The centers are the palette as stored, so that a pixel equal to a palette
         # color maps to that color exactly.
-        self.cluster_centers_ = to_working(to_unit(palette, X.dtype), self.color_space)
+        self.cluster_centers_ = to_working(palette, X.dtype, self.color_space)
         self.n_colors_ = len(palette)
-        labels = nearest_center(working_colors, self.cluster_centers_)
+        self._palette_index = PaletteIndex(self.cluster_centers_, self.color_space)
+        labels, _ = nearest_center(working_colors, self.cluster_centers_)
+        self._palette_index.remember(colors, labels)
         usage = np.bincount(labels, weights=counts, minlength=self.n_colors_)
         self.palette_frequencies_ = usage / usage.sum()
         return self
@@ -326,10 +339,7 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
 
     def _labels(self, X):
         """Palette index of each pixel of ``X``, shape (n_samples, pixels_per_row)."""
-        colors, _, inverse = distinct_colors(self._pixels(X), return_inverse=True)
-        working_colors = to_working(to_unit(colors, X.dtype), self.color_space)
-        labels = nearest_center(working_colors, self.cluster_centers_)
-        return labels[inverse].reshape(len(X), -1)
+        return self._palette_index.labels(self._pixels(X)).reshape(len(X), -1)
 
     def _unit_palette(self):
         return to_unit(self.palette_, self.palette_.dtype)

@@ -2,10 +2,17 @@
 
 import numpy as np
 import pytest
-from sklearn.cluster import KMeans
+from skimage.color import rgb2lab
 
-from sklearn_colorquant._assign import nearest_center
+from sklearn_colorquant import _kernels
+from sklearn_colorquant._assign import PaletteIndex, build_grid, nearest_center
 from sklearn_colorquant._distinct import distinct_colors
+from sklearn_colorquant._kmeans import weighted_kmeans
+
+
+def _brute_nearest(points, centers):
+    distances = ((points[:, None, :] - centers[None, :, :]) ** 2).sum(-1)
+    return distances.argmin(axis=1), distances.min(axis=1)
 
 
 @pytest.mark.parametrize("n_channels", [1, 3, 4])
@@ -27,23 +34,121 @@ def test_distinct_colors_of_floats():
     np.testing.assert_array_equal(colors[inverse], pixels)
 
 
-def test_nearest_center_matches_brute_force(china_pixels):
-    points = china_pixels / 255.0
+@pytest.mark.parametrize("n_centers", [1, 7, 64, 256])
+def test_nearest_center_matches_brute_force_on_a_photo(china_pixels, n_centers):
+    colors, _ = distinct_colors(china_pixels)
+    for points in (colors / 255.0, rgb2lab(colors / 255.0)):
+        rng = np.random.default_rng(n_centers)
+        centers = points[rng.choice(len(points), n_centers, replace=False)]
+        centers = centers + rng.normal(scale=0.01, size=centers.shape)
+        labels, distances = nearest_center(points, centers)
+        expected_labels, expected_distances = _brute_nearest(points, centers)
+        np.testing.assert_array_equal(labels, expected_labels)
+        np.testing.assert_allclose(distances, expected_distances, rtol=1e-12)
+
+
+@pytest.mark.parametrize("n_channels", [1, 2, 4, 5])
+def test_nearest_center_in_other_dimensions(n_channels):
+    rng = np.random.default_rng(n_channels)
+    points = rng.normal(size=(4000, n_channels))
+    centers = rng.normal(size=(40, n_channels))
+    labels, _ = nearest_center(points, centers)
+    np.testing.assert_array_equal(labels, _brute_nearest(points, centers)[0])
+
+
+def test_nearest_center_ties_go_to_the_lowest_index():
+    # Every point is exactly halfway between two centers.
+    points = np.array([[x, 0.5, 0.5] for x in np.linspace(0, 1, 400)])
+    centers = np.array([[0.5, 1.0, 0.5], [0.5, 0.0, 0.5], [0.5, 0.5, 1.0]])
+    labels, _ = nearest_center(points, centers)
+    expected = _brute_nearest(points, centers)[0]
+    np.testing.assert_array_equal(labels, expected)
+    assert set(labels[np.isclose(points[:, 0], 0.5)]) <= {0}
+
+
+def _plain_lloyd(points, weights, centers, n_iter):
+    for _ in range(n_iter):
+        labels = _brute_nearest(points, centers)[0]
+        totals = np.bincount(labels, weights=weights, minlength=len(centers))
+        sums = np.stack(
+            [
+                np.bincount(labels, weights=weights * c, minlength=len(centers))
+                for c in points.T
+            ],
+            axis=1,
+        )
+        centers = sums / totals[:, None]
+    return centers
+
+
+@pytest.mark.parametrize("n_iter", [1, 2, 5, 20])
+def test_lloyd_kernel_has_the_iterates_of_plain_lloyd(china_pixels, n_iter):
+    colors, counts = distinct_colors(china_pixels[::3])
+    points, weights = colors / 255.0, counts.astype(np.float64)
+    start = points[np.random.default_rng(0).choice(len(points), 24, replace=False)]
+    grid = build_grid(points)
+    centers, done = _kernels.lloyd(
+        points,
+        weights,
+        start,
+        grid.order,
+        grid.cell_starts,
+        grid.cell_lows,
+        grid.cell_size,
+        n_iter,
+        0.0,
+    )
+    np.testing.assert_allclose(
+        centers, _plain_lloyd(points, weights, start, done), atol=1e-12
+    )
+    assert done <= n_iter
+
+
+def test_kmeans_plusplus_seeds_are_distinct_points_by_weight():
     rng = np.random.default_rng(0)
-    centers = rng.random((256, 3))
-    brute = ((points[:, None, :] - centers) ** 2).sum(-1).argmin(axis=1)
-    np.testing.assert_array_equal(nearest_center(points, centers), brute)
+    points = np.concatenate(
+        [rng.normal(loc, 0.01, size=(50, 3)) for loc in (0, 1, 2, 3)]
+    )
+    weights = np.ones(len(points))
+    uniforms = np.random.RandomState(0).uniform(size=1 + 3 * 3)
+    seeds = _kernels.kmeans_plusplus(points, weights, 4, uniforms, 3)
+    # Greedy k-means++ puts one seed in each of four far-apart blobs.
+    assert sorted(seeds // 50) == [0, 1, 2, 3]
 
 
 def test_weighted_distinct_colors_give_the_pixel_objective(china_pixels):
     colors, counts = distinct_colors(china_pixels)
-    centers = (
-        KMeans(16, n_init=1, random_state=0)
-        .fit(colors / 255.0, sample_weight=counts)
-        .cluster_centers_
+    centers = weighted_kmeans(colors / 255.0, counts, 16, np.random.RandomState(0))
+    labels, distances = nearest_center(colors / 255.0, centers)
+    weighted = counts @ distances
+    _, pixel_distances = nearest_center(china_pixels / 255.0, centers)
+    assert weighted == pytest.approx(pixel_distances.sum(), rel=1e-10)
+
+
+def test_weighted_kmeans_is_a_fixed_point_of_lloyd_at_small_scale():
+    rng = np.random.default_rng(0)
+    points = rng.random((300, 3))
+    weights = rng.integers(1, 5, size=300).astype(np.float64)
+    centers = weighted_kmeans(points, weights, 5, np.random.RandomState(0), tol=0.0)
+    np.testing.assert_allclose(
+        _plain_lloyd(points, weights, centers, 1), centers, atol=1e-12
     )
-    labels = nearest_center(colors / 255.0, centers)
-    weighted = (counts * ((colors / 255.0 - centers[labels]) ** 2).sum(1)).sum()
-    pixel_labels = nearest_center(china_pixels / 255.0, centers)
-    repeated = ((china_pixels / 255.0 - centers[pixel_labels]) ** 2).sum()
-    assert weighted == pytest.approx(repeated, rel=1e-10)
+
+
+def test_palette_index_table_agrees_with_direct_search(china, flower):
+    rng = np.random.default_rng(0)
+    centers = rng.random((64, 3))
+    spaces = {
+        "rgb": (lambda colors: colors * 1.0, centers * 255),
+        "lab": (lambda colors: rgb2lab(colors / 255.0), rgb2lab(centers)),
+    }
+    for color_space, (working, working_centers) in spaces.items():
+        index = PaletteIndex(working_centers, color_space)
+        for image in (china, flower, china):
+            pixels = image.reshape(-1, 3)
+            expected = _brute_nearest(
+                working(pixels[::7].astype(np.float64)), index.centers
+            )[0]
+            np.testing.assert_array_equal(index.labels(pixels)[::7], expected)
+            # Floats take the path without the table, to the same result.
+            np.testing.assert_array_equal(index.labels(pixels[::7] / 255.0), expected)

@@ -1,0 +1,328 @@
+"""Compiled loops: exact nearest centers, weighted Lloyd steps and k-means++ seeding.
+
+Numba compiles these on first use and caches the machine code next to this file.
+Distances are always exact sums of squared differences, compared with ``<`` over
+centers in increasing index order, so ties go to the lowest index and every
+kernel agrees with a brute-force search.
+"""
+
+import numpy as np
+from numba import njit, prange
+
+
+@njit(cache=True, nogil=True)
+def _squared_distance(points, i, centers, j):
+    total = 0.0
+    for channel in range(points.shape[1]):
+        diff = points[i, channel] - centers[j, channel]
+        total += diff * diff
+    return total
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def nearest_brute(points, centers, labels, distances):
+    """Nearest center of every point by trying every center."""
+    for i in prange(points.shape[0]):
+        best, best_distance = 0, np.inf
+        for j in range(centers.shape[0]):
+            distance = _squared_distance(points, i, centers, j)
+            if distance < best_distance:
+                best, best_distance = j, distance
+        labels[i] = best
+        distances[i] = best_distance
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def nearest_in_cells(
+    points, order, cell_starts, cell_lows, cell_size, centers, labels, distances
+):
+    """Nearest center of every point, trying in each grid cell only those that can win.
+
+    ``order`` lists the points cell by cell; the points of cell ``c`` are
+    ``order[cell_starts[c]:cell_starts[c + 1]]`` and lie in the box from
+    ``cell_lows[c]`` to ``cell_lows[c] + cell_size``. A center can be nearest to a
+    point of the box only if its smallest distance to the box is at most the
+    smallest, over centers, of the largest distance to the box.
+    """
+    n_cells = cell_starts.shape[0] - 1
+    n_centers, n_channels = centers.shape
+    for cell in prange(n_cells):
+        start, stop = cell_starts[cell], cell_starts[cell + 1]
+        candidates = np.empty(n_centers, dtype=np.int64)
+        n_candidates, _ = _cell_candidates(
+            cell_lows[cell], cell_lows[cell] + cell_size, centers, candidates
+        )
+        for position in range(start, stop):
+            i = order[position]
+            best, best_distance = 0, np.inf
+            for k in range(n_candidates):
+                j = candidates[k]
+                distance = _squared_distance(points, i, centers, j)
+                if distance < best_distance:
+                    best, best_distance = j, distance
+            labels[i] = best
+            distances[i] = best_distance
+
+
+@njit(cache=True, nogil=True)
+def kmeans_plusplus(points, weights, n_centers, uniforms, n_trials):
+    """Weighted greedy k-means++ seeding, as scikit-learn's ``kmeans_plusplus``.
+
+    ``uniforms`` holds ``1 + (n_centers - 1) * n_trials`` draws from U[0, 1): the
+    caller's random state decides everything. Returns the indices of the seeds.
+    """
+    n_points = points.shape[0]
+    chosen = np.empty(n_centers, dtype=np.int64)
+    cumulative = np.cumsum(weights)
+    first = np.searchsorted(cumulative, uniforms[0] * cumulative[-1], side="right")
+    chosen[0] = min(first, n_points - 1)
+    closest = np.empty(n_points)
+    for i in range(n_points):
+        closest[i] = _squared_distance(points, i, points, chosen[0])
+    candidate_closest = np.empty(n_points)
+    best_closest = np.empty(n_points)
+    draw = 1
+    for center in range(1, n_centers):
+        potential = np.cumsum(weights * closest)
+        best_index, best_potential = -1, np.inf
+        for _ in range(n_trials):
+            target = uniforms[draw] * potential[-1]
+            draw += 1
+            candidate = min(
+                np.searchsorted(potential, target, side="right"), n_points - 1
+            )
+            total = 0.0
+            for i in range(n_points):
+                distance = min(
+                    closest[i], _squared_distance(points, i, points, candidate)
+                )
+                candidate_closest[i] = distance
+                total += weights[i] * distance
+            if total < best_potential:
+                best_index, best_potential = candidate, total
+                best_closest[:] = candidate_closest
+        chosen[center] = best_index
+        closest[:] = best_closest
+    return chosen
+
+
+@njit(cache=True, nogil=True)
+def _cell_candidates(box_low, box_high, centers, candidates):
+    """Centers that can be nearest to a point of the box, and a lower bound on the
+    squared distance from the box to every other center.
+
+    Fills ``candidates`` and returns ``(n_candidates, others_bound)``.
+    """
+    n_centers, n_channels = centers.shape
+    near = np.empty(n_centers)
+    bound = np.inf
+    for j in range(n_centers):
+        closest, farthest = 0.0, 0.0
+        for channel in range(n_channels):
+            c = centers[j, channel]
+            gap = max(box_low[channel] - c, c - box_high[channel], 0.0)
+            closest += gap * gap
+            reach = max(abs(c - box_low[channel]), abs(c - box_high[channel]))
+            farthest += reach * reach
+        near[j] = closest
+        bound = min(bound, farthest)
+    # Points sit on the box's faces up to rounding: widen the bound a little.
+    bound = bound * (1.0 + 1e-9) + 1e-300
+    n_candidates = 0
+    others_bound = np.inf
+    for j in range(n_centers):
+        if near[j] <= bound:
+            candidates[n_candidates] = j
+            n_candidates += 1
+        else:
+            others_bound = min(others_bound, near[j])
+    return n_candidates, others_bound
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def lloyd(
+    points,
+    weights,
+    initial_centers,
+    order,
+    cell_starts,
+    cell_lows,
+    cell_size,
+    max_iter,
+    tolerance,
+):
+    """Weighted Lloyd iterations with Hamerly's bounds; returns ``(centers, n_iter)``.
+
+    Every point keeps an upper bound on the distance to its center and a lower
+    bound on the distance to any other center; a point is looked at again only
+    when its bounds no longer prove its label, and then only against the centers
+    its grid cell allows. The iterates are those of plain Lloyd.
+
+    Stops when no label changes, when the squared center shifts sum to at most
+    ``tolerance``, or after ``max_iter`` center updates.
+    """
+    n_points, n_channels = points.shape
+    n_centers = initial_centers.shape[0]
+    n_cells = cell_starts.shape[0] - 1
+    centers = initial_centers.copy()
+    labels = np.zeros(n_points, dtype=np.int64)
+    upper = np.full(n_points, np.inf)
+    lower = np.zeros(n_points)
+    half_gap = np.zeros(n_centers)  # half the distance to the nearest other center
+    shift = np.zeros(n_centers)
+    n_iter = 0
+    for iteration in range(max_iter + 1):
+        # Assignment: only points whose bounds fail are looked at again.
+        changed = 0
+        for cell in prange(n_cells):
+            candidates = np.empty(n_centers, dtype=np.int64)
+            n_candidates, others_bound = -1, 0.0
+            for position in range(cell_starts[cell], cell_starts[cell + 1]):
+                i = order[position]
+                limit = max(half_gap[labels[i]], lower[i])
+                if upper[i] <= limit:
+                    continue
+                upper[i] = np.sqrt(_squared_distance(points, i, centers, labels[i]))
+                if upper[i] <= limit:
+                    continue
+                if n_candidates < 0:
+                    n_candidates, others_bound = _cell_candidates(
+                        cell_lows[cell],
+                        cell_lows[cell] + cell_size,
+                        centers,
+                        candidates,
+                    )
+                best, best_distance, second_distance = 0, np.inf, others_bound
+                for k in range(n_candidates):
+                    j = candidates[k]
+                    distance = _squared_distance(points, i, centers, j)
+                    if distance < best_distance:
+                        second_distance = min(second_distance, best_distance)
+                        best, best_distance = j, distance
+                    else:
+                        second_distance = min(second_distance, distance)
+                if best != labels[i]:
+                    changed += 1
+                    labels[i] = best
+                upper[i] = np.sqrt(best_distance)
+                lower[i] = np.sqrt(second_distance)
+        if iteration > 0 and changed == 0:
+            break
+        if iteration == max_iter:
+            break
+
+        # Update: weighted means; an empty center moves onto the worst-fit point.
+        sums = np.zeros((n_centers, n_channels))
+        totals = np.zeros(n_centers)
+        for i in range(n_points):
+            j = labels[i]
+            totals[j] += weights[i]
+            for channel in range(n_channels):
+                sums[j, channel] += weights[i] * points[i, channel]
+        relocated = False
+        for j in range(n_centers):
+            if totals[j] == 0.0:
+                worst, worst_cost = 0, -1.0
+                for i in range(n_points):
+                    cost = weights[i] * upper[i] * upper[i]
+                    if cost > worst_cost:
+                        worst, worst_cost = i, cost
+                for channel in range(n_channels):
+                    sums[j, channel] = points[worst, channel]
+                totals[j] = 1.0
+                upper[worst] = 0.0
+                relocated = True
+        total_shift = 0.0
+        for j in range(n_centers):
+            squared = 0.0
+            for channel in range(n_channels):
+                moved = sums[j, channel] / totals[j]
+                squared += (moved - centers[j, channel]) ** 2
+                centers[j, channel] = moved
+            shift[j] = np.sqrt(squared)
+            total_shift += squared
+        n_iter = iteration + 1
+        if total_shift <= tolerance:
+            break
+
+        # Bounds follow the centers' moves.
+        largest, largest_at, second_largest = 0.0, -1, 0.0
+        for j in range(n_centers):
+            if shift[j] > largest:
+                second_largest, largest, largest_at = largest, shift[j], j
+            elif shift[j] > second_largest:
+                second_largest = shift[j]
+        for i in prange(n_points):
+            if relocated:
+                upper[i], lower[i] = np.inf, 0.0
+            else:
+                upper[i] += shift[labels[i]]
+                other = second_largest if labels[i] == largest_at else largest
+                lower[i] = max(lower[i] - other, 0.0)
+        for j in prange(n_centers):
+            nearest_other = np.inf
+            for other in range(n_centers):
+                if other != j:
+                    nearest_other = min(
+                        nearest_other, _squared_distance(centers, j, centers, other)
+                    )
+            half_gap[j] = 0.5 * np.sqrt(nearest_other)
+    return centers, n_iter
+
+
+@njit(cache=True, nogil=True)
+def grid_cells(points, cells_per_axis):
+    """Sort ``points`` into the cells of a uniform grid over their bounding box.
+
+    Returns ``(order, cell_starts, cell_lows, cell_size, cell_of_point)``: the
+    points cell by cell, where each occupied cell's points start in ``order``,
+    each occupied cell's lowest corner, the cells' size, and each point's cell.
+    Occupied cells are numbered in the order of their grid position.
+    """
+    n_points, n_channels = points.shape
+    low = points[0].copy()
+    high = points[0].copy()
+    for i in range(n_points):
+        for channel in range(n_channels):
+            low[channel] = min(low[channel], points[i, channel])
+            high[channel] = max(high[channel], points[i, channel])
+    cell_size = (high - low) / cells_per_axis
+    for channel in range(n_channels):
+        if cell_size[channel] == 0.0:
+            cell_size[channel] = 1.0
+    n_positions = cells_per_axis**n_channels
+    position_of_point = np.empty(n_points, dtype=np.int64)
+    counts = np.zeros(n_positions, dtype=np.int64)
+    for i in range(n_points):
+        position = 0
+        for channel in range(n_channels):
+            index = int((points[i, channel] - low[channel]) / cell_size[channel])
+            position = position * cells_per_axis + min(index, cells_per_axis - 1)
+        position_of_point[i] = position
+        counts[position] += 1
+    cell_of_position = np.full(n_positions, -1, dtype=np.int64)
+    n_cells = 0
+    for position in range(n_positions):
+        if counts[position] > 0:
+            cell_of_position[position] = n_cells
+            n_cells += 1
+    cell_starts = np.zeros(n_cells + 1, dtype=np.int64)
+    cell_lows = np.empty((n_cells, n_channels))
+    for position in range(n_positions):
+        cell = cell_of_position[position]
+        if cell >= 0:
+            cell_starts[cell + 1] = cell_starts[cell] + counts[position]
+            rest = position
+            for channel in range(n_channels - 1, -1, -1):
+                index = rest % cells_per_axis
+                rest //= cells_per_axis
+                cell_lows[cell, channel] = low[channel] + index * cell_size[channel]
+    order = np.empty(n_points, dtype=np.int64)
+    cell_of_point = np.empty(n_points, dtype=np.int64)
+    filled = cell_starts[:-1].copy()
+    for i in range(n_points):
+        cell = cell_of_position[position_of_point[i]]
+        cell_of_point[i] = cell
+        order[filled[cell]] = i
+        filled[cell] += 1
+    return order, cell_starts, cell_lows, cell_size, cell_of_point
