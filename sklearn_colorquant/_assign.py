@@ -2,8 +2,8 @@
 
 Colors live in 3 or 4 dimensions, where a uniform grid over the points prunes the
 centers worth trying in each cell to a handful. For uint8 data of up to 3
-channels, a lookup table remembers the palette index of every color seen, so that
-a fitted quantizer gets faster as it meets the same colors again.
+channels, what was worked out for one image is kept for the next (see
+``PaletteIndex``).
 """
 
 import threading
@@ -22,6 +22,8 @@ _POINTS_PER_CELL = 8
 _MAX_CELLS_PER_AXIS = 32
 # Colors per call of the nearest-center kernel: bounds the working memory.
 _BLOCK_COLORS = 1 << 20
+# Cube cells keep lists of up to this many palette colors (int16 entries).
+_MAX_CUBE_COLORS = 256
 
 
 @dataclass(frozen=True)
@@ -100,28 +102,51 @@ class PaletteIndex:
 
     Notes
     -----
-    For uint8 pixels of up to 3 channels, the index of every color met is kept
-    in a table of ``256 ** n_channels`` entries (32 MiB for RGB, allocated on
-    first use, pages touched only where colors occur). Threads may fill it at
-    once: an entry is only ever written with its one right value.
+    uint8 pixels of up to 3 channels never go through a search over distinct
+    colors. In ``"rgb"`` with at most 256 colors, the uint8 cube is cut into cells
+    of 8 levels per channel, each listing the palette colors that can be nearest
+    to one of its colors (often just one): a pixel costs a few exact distances.
+    ``prepare`` makes the lists, otherwise the first such pixels do. In the other
+    cases, a table of ``256 ** n_channels`` entries (32 MiB for RGB, its pages
+    touched only where colors occur) keeps the index of every color met, so that
+    the quantizer gets faster as it meets the same colors again. Threads may use
+    one index at once: the lists are made under a lock, and a table entry is only
+    ever written with its one right value.
     """
 
     def __init__(self, centers, color_space):
         self.centers = centers
         self.color_space = color_space
+        self._cube = None  # (cell_lists, n_listed)
         self._table = None
         self._lock = threading.Lock()
 
     def __getstate__(self):
-        # The table is a cache: rebuilt on use rather than pickled.
+        # What it keeps is a cache: made again on use rather than pickled.
         return {"centers": self.centers, "color_space": self.color_space}
 
     def __setstate__(self, state):
         self.__init__(state["centers"], state["color_space"])
 
+    def prepare(self, colors, labels):
+        """Make ready for pixels like the distinct ``colors`` of known ``labels``."""
+        if not _is_small_uint8(colors):
+            return
+        if self._uses_cube():
+            self._get_cube()
+        else:
+            self._get_table(colors.shape[1])[pack_uint8(colors)] = labels + 1
+
     def labels(self, pixels):
         """Palette index of each pixel, shape ``(n_pixels,)``, int64."""
-        if _has_table(pixels):
+        if _is_small_uint8(pixels):
+            if self._uses_cube():
+                labels = np.empty(len(pixels), dtype=np.int64)
+                cell_lists, n_listed = self._get_cube()
+                _kernels.nearest_in_cube(
+                    pixels, self.centers, cell_lists, n_listed, labels
+                )
+                return labels
             return self._labels_from_table(pixels)
         colors, _, inverse = distinct_colors(pixels, return_inverse=True)
         return self.color_labels(colors)[inverse]
@@ -137,10 +162,14 @@ class PaletteIndex:
             )[0]
         return labels
 
-    def remember(self, colors, labels):
-        """Keep the labels of distinct ``colors`` already computed."""
-        if _has_table(colors):
-            self._get_table(colors.shape[1])[pack_uint8(colors)] = labels + 1
+    def _uses_cube(self):
+        return self.color_space == "rgb" and len(self.centers) <= _MAX_CUBE_COLORS
+
+    def _get_cube(self):
+        with self._lock:
+            if self._cube is None:
+                self._cube = _kernels.list_cube(self.centers)
+            return self._cube
 
     def _labels_from_table(self, pixels):
         table = self._get_table(pixels.shape[1])
@@ -163,5 +192,5 @@ class PaletteIndex:
             return self._table
 
 
-def _has_table(pixels):
+def _is_small_uint8(pixels):
     return pixels.dtype == np.uint8 and pixels.shape[1] <= 3

@@ -9,9 +9,11 @@ scikit-image's conversion of RGB on ``[0, 1]``.
 """
 
 import warnings
+from functools import cache
 
 import numpy as np
 from skimage import color
+from threadpoolctl import ThreadpoolController
 
 COLOR_SPACES = ("rgb", "lab", "luv", "ycbcr")
 
@@ -89,7 +91,8 @@ def to_working(values, dtype, color_space):
     """
     if color_space == "rgb":
         return np.asarray(values, dtype=np.float64) * (255.0 / full_scale(dtype))
-    return _TO_WORKING[color_space](to_unit(values, dtype))
+    with _single_threaded_blas():
+        return _TO_WORKING[color_space](to_unit(values, dtype))
 
 
 def from_working(colors, color_space):
@@ -100,5 +103,20 @@ def from_working(colors, color_space):
         # Cluster centers can fall outside the RGB gamut; clipping is the answer,
         # so scikit-image's out-of-range warning says nothing new here.
         warnings.simplefilter("ignore")
-        rgb = _FROM_WORKING[color_space](colors)
+        with _single_threaded_blas():
+            rgb = _FROM_WORKING[color_space](colors)
     return np.clip(rgb, 0.0, 1.0)
+
+
+def _single_threaded_blas():
+    """Keep scikit-image's matrix products on one BLAS thread.
+
+    The products are small, and BLAS threads that spin-wait after them would take
+    the cores from the compiled loops that follow (as scikit-learn's KMeans does).
+    """
+    return _blas_controller().limit(limits=1, user_api="blas")
+
+
+@cache
+def _blas_controller():
+    return ThreadpoolController()

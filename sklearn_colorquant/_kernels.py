@@ -45,12 +45,13 @@ def nearest_in_cells(
     smallest, over centers, of the largest distance to the box.
     """
     n_cells = cell_starts.shape[0] - 1
-    n_centers, n_channels = centers.shape
+    n_centers = centers.shape[0]
+    everyone = np.arange(n_centers)
     for cell in prange(n_cells):
         start, stop = cell_starts[cell], cell_starts[cell + 1]
         candidates = np.empty(n_centers, dtype=np.int64)
         n_candidates, _ = _cell_candidates(
-            cell_lows[cell], cell_lows[cell] + cell_size, centers, candidates
+            cell_lows[cell], cell_lows[cell] + cell_size, centers, everyone, candidates
         )
         for position in range(start, stop):
             i = order[position]
@@ -107,16 +108,21 @@ def kmeans_plusplus(points, weights, n_centers, uniforms, n_trials):
 
 
 @njit(cache=True, nogil=True)
-def _cell_candidates(box_low, box_high, centers, candidates):
-    """Centers that can be nearest to a point of the box, and a lower bound on the
-    squared distance from the box to every other center.
+def _cell_candidates(box_low, box_high, centers, among, candidates):
+    """Those of the centers ``among`` that can be nearest to a point of the box, and
+    a lower bound on the squared distance from the box to the others.
 
-    Fills ``candidates`` and returns ``(n_candidates, others_bound)``.
+    A center can be nearest to a point of the box only if its smallest distance to
+    the box is at most the smallest, over centers, of the largest distance to the
+    box. ``among`` must hold every center that can be nearest, which all centers
+    do. Fills ``candidates`` and returns ``(n_candidates, others_bound)``.
     """
-    n_centers, n_channels = centers.shape
-    near = np.empty(n_centers)
+    n_among = among.shape[0]
+    n_channels = centers.shape[1]
+    near = np.empty(n_among)
     bound = np.inf
-    for j in range(n_centers):
+    for k in range(n_among):
+        j = among[k]
         closest, farthest = 0.0, 0.0
         for channel in range(n_channels):
             c = centers[j, channel]
@@ -124,18 +130,18 @@ def _cell_candidates(box_low, box_high, centers, candidates):
             closest += gap * gap
             reach = max(abs(c - box_low[channel]), abs(c - box_high[channel]))
             farthest += reach * reach
-        near[j] = closest
+        near[k] = closest
         bound = min(bound, farthest)
     # Points sit on the box's faces up to rounding: widen the bound a little.
     bound = bound * (1.0 + 1e-9) + 1e-300
     n_candidates = 0
     others_bound = np.inf
-    for j in range(n_centers):
-        if near[j] <= bound:
-            candidates[n_candidates] = j
+    for k in range(n_among):
+        if near[k] <= bound:
+            candidates[n_candidates] = among[k]
             n_candidates += 1
         else:
-            others_bound = min(others_bound, near[j])
+            others_bound = min(others_bound, near[k])
     return n_candidates, others_bound
 
 
@@ -170,6 +176,7 @@ def lloyd(
     lower = np.zeros(n_points)
     half_gap = np.zeros(n_centers)  # half the distance to the nearest other center
     shift = np.zeros(n_centers)
+    everyone = np.arange(n_centers)
     n_iter = 0
     for iteration in range(max_iter + 1):
         # Assignment: only points whose bounds fail are looked at again.
@@ -190,6 +197,7 @@ def lloyd(
                         cell_lows[cell],
                         cell_lows[cell] + cell_size,
                         centers,
+                        everyone,
                         candidates,
                     )
                 best, best_distance, second_distance = 0, np.inf, others_bound
@@ -290,7 +298,9 @@ def grid_cells(points, cells_per_axis):
     for channel in range(n_channels):
         if cell_size[channel] == 0.0:
             cell_size[channel] = 1.0
-    n_positions = cells_per_axis**n_channels
+    n_positions = 1
+    for _ in range(n_channels):
+        n_positions *= cells_per_axis
     position_of_point = np.empty(n_points, dtype=np.int64)
     counts = np.zeros(n_positions, dtype=np.int64)
     for i in range(n_points):
@@ -326,3 +336,101 @@ def grid_cells(points, cells_per_axis):
         order[filled[cell]] = i
         filled[cell] += 1
     return order, cell_starts, cell_lows, cell_size, cell_of_point
+
+
+# Palette candidates per cell of the uint8 cube: cells of 8 levels per channel,
+# listed among the candidates of their block of 32 levels per channel.
+CUBE_SHIFT = 3
+CUBE_CELLS_PER_AXIS = 256 >> CUBE_SHIFT
+BLOCK_SHIFT = 5
+BLOCKS_PER_AXIS = 256 >> BLOCK_SHIFT
+
+
+@njit(cache=True, nogil=True)
+def _cube_cell(pixels, i):
+    cell = 0
+    for channel in range(pixels.shape[1]):
+        cell = cell * CUBE_CELLS_PER_AXIS + (pixels[i, channel] >> CUBE_SHIFT)
+    return cell
+
+
+@njit(cache=True, nogil=True)
+def _cube_box(position, per_axis, shift, n_channels):
+    """Lowest and highest integer color of a cube cell or block."""
+    # prange indices are unsigned, and unsigned % signed is a float in Numba.
+    position = np.int64(position)
+    box_low = np.empty(n_channels)
+    for channel in range(n_channels - 1, -1, -1):
+        box_low[channel] = (position % per_axis) << shift
+        position //= per_axis
+    return box_low, box_low + ((1 << shift) - 1)
+
+
+@njit(cache=True, nogil=True)
+def _block_of_cell(cell, n_channels):
+    cell = np.int64(cell)
+    block, scale = 0, 1
+    for _ in range(n_channels):
+        block += ((cell % CUBE_CELLS_PER_AXIS) >> (BLOCK_SHIFT - CUBE_SHIFT)) * scale
+        cell //= CUBE_CELLS_PER_AXIS
+        scale *= BLOCKS_PER_AXIS
+    return block
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def list_cube(centers):
+    """For every cell of the uint8 cube, the centers that can be nearest to one of
+    its colors: ``(cell_lists, n_listed)``, the lists padded to the longest.
+
+    Each block gets its list among all centers first, and each cell its list among
+    its block's: a center that can be nearest somewhere in a cell can be nearest
+    somewhere in the block around it.
+    """
+    n_centers, n_channels = centers.shape
+    n_blocks, n_cells = 1, 1
+    for _ in range(n_channels):
+        n_blocks *= BLOCKS_PER_AXIS
+        n_cells *= CUBE_CELLS_PER_AXIS
+    block_lists = np.empty((n_blocks, n_centers), dtype=np.int64)
+    n_block_listed = np.empty(n_blocks, dtype=np.int64)
+    everyone = np.arange(n_centers)
+    for block in prange(n_blocks):
+        box_low, box_high = _cube_box(block, BLOCKS_PER_AXIS, BLOCK_SHIFT, n_channels)
+        n_block_listed[block], _ = _cell_candidates(
+            box_low, box_high, centers, everyone, block_lists[block]
+        )
+    width = n_block_listed.max()
+    cell_lists = np.empty((n_cells, width), dtype=np.int16)
+    n_listed = np.empty(n_cells, dtype=np.int64)
+    for cell in prange(n_cells):
+        block = _block_of_cell(cell, n_channels)
+        among = block_lists[block, : n_block_listed[block]]
+        box_low, box_high = _cube_box(cell, CUBE_CELLS_PER_AXIS, CUBE_SHIFT, n_channels)
+        candidates = np.empty(among.shape[0], dtype=np.int64)
+        n_candidates, _ = _cell_candidates(
+            box_low, box_high, centers, among, candidates
+        )
+        cell_lists[cell, :n_candidates] = candidates[:n_candidates]
+        n_listed[cell] = n_candidates
+    return cell_lists, n_listed
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def nearest_in_cube(pixels, centers, cell_lists, n_listed, labels):
+    """Nearest center of uint8 pixels whose cube cells are all listed."""
+    n_channels = pixels.shape[1]
+    for i in prange(pixels.shape[0]):
+        cell = _cube_cell(pixels, i)
+        n_candidates = n_listed[cell]
+        best = cell_lists[cell, 0]
+        if n_candidates > 1:
+            best_distance = np.inf
+            for k in range(n_candidates):
+                j = cell_lists[cell, k]
+                distance = 0.0
+                for channel in range(n_channels):
+                    diff = pixels[i, channel] - centers[j, channel]
+                    distance += diff * diff
+                if distance < best_distance:
+                    best, best_distance = j, distance
+        labels[i] = best

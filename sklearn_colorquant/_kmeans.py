@@ -100,5 +100,6 @@ def _seeds(points, weights, n_clusters, random_state):
 
 
 def _weighted_variance(points, weights):
-    mean = weights @ points / weights.sum()
-    return weights @ (points - mean) ** 2 / weights.sum()
+    # Weighted sums rather than a matrix product: no BLAS threads (see _color_spaces).
+    mean = np.average(points, axis=0, weights=weights)
+    return np.average((points - mean) ** 2, axis=0, weights=weights)

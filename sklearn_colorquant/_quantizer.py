@@ -234,7 +234,7 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
         self.n_colors_ = len(palette)
         self._palette_index = PaletteIndex(self.cluster_centers_, self.color_space)
         labels, _ = nearest_center(working_colors, self.cluster_centers_)
-        self._palette_index.remember(colors, labels)
+        self._palette_index.prepare(colors, labels)
         usage = np.bincount(labels, weights=counts, minlength=self.n_colors_)
         self.palette_frequencies_ = usage / usage.sum()
         return self

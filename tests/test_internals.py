@@ -152,3 +152,42 @@ def test_palette_index_table_agrees_with_direct_search(china, flower):
             np.testing.assert_array_equal(index.labels(pixels)[::7], expected)
             # Floats take the path without the table, to the same result.
             np.testing.assert_array_equal(index.labels(pixels[::7] / 255.0), expected)
+
+
+def _lattice(step, n_channels):
+    levels = np.arange(0, 256, step, dtype=np.uint8)
+    grids = np.meshgrid(*[levels] * n_channels, indexing="ij")
+    return np.stack([grid.ravel() for grid in grids], axis=1)
+
+
+def _brute_nearest_blocks(points, centers, block=20_000):
+    return np.concatenate(
+        [
+            _brute_nearest(points[s : s + block], centers)[0]
+            for s in range(0, len(points), block)
+        ]
+    )
+
+
+@pytest.mark.parametrize("n_colors", [1, 2, 64, 256, 257])
+def test_uint8_lookup_matches_brute_force_with_exact_ties(n_colors):
+    # Integer palette colors on an integer lattice of pixels: many exact ties,
+    # which must go to the lowest index, as a brute-force search has them.
+    rng = np.random.default_rng(n_colors)
+    palette = rng.integers(0, 256, size=(n_colors, 3)).astype(np.float64)
+    pixels = _lattice(5, 3)
+    index = PaletteIndex(palette, "rgb")
+    expected = _brute_nearest_blocks(pixels.astype(np.float64), palette)
+    np.testing.assert_array_equal(index.labels(pixels), expected)
+    # A second call reads what the first worked out, to the same result.
+    np.testing.assert_array_equal(index.labels(pixels[::-1]), expected[::-1])
+
+
+@pytest.mark.parametrize("n_channels", [1, 2])
+def test_uint8_lookup_for_fewer_channels(n_channels):
+    rng = np.random.default_rng(n_channels)
+    palette = rng.integers(0, 256, size=(9, n_channels)).astype(np.float64)
+    pixels = _lattice(1 if n_channels == 1 else 3, n_channels)
+    index = PaletteIndex(palette, "rgb")
+    expected = _brute_nearest_blocks(pixels.astype(np.float64), palette)
+    np.testing.assert_array_equal(index.labels(pixels), expected)

@@ -1,0 +1,407 @@
+"""Speed and quality of sklearn-colorquant against the field, measured in one run.
+
+Run from the repository root, after ``pip install ".[bench]"``::
+
+    python benchmarks/bench_quantizers.py
+
+On china.jpg, flower.jpg and scikit-image's astronaut, coffee and chelsea, at
+K = 16, 64 and 256, it times this package (default, Lab, mini-batch and random
+codebooks) beside scikit-learn's gallery recipe, KMeans on all pixels,
+libimagequant and Pillow's MEDIANCUT and FASTOCTREE, and prints per image and K
+the time, the time ratio against libimagequant, PSNR, mean CIEDE2000 and the PSNR
+gap to KMeans on all pixels. It then times ``transform`` alone against
+``KMeans.predict`` with the same palette, and fits a large image (made offline by
+enlarging china.jpg) in a child process for its time and peak memory. It writes a
+CSV of every measurement and a plot of quality against time.
+
+Times are wall-clock seconds, the best of ``--repeats`` runs (one run for KMeans on
+all pixels, which takes seconds); this package's compiled kernels are loaded before
+timing starts, and the one-time cost of loading them is printed separately.
+"""
+
+import argparse
+import csv
+import json
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from skimage import data
+from skimage.color import deltaE_ciede2000, rgb2lab
+from skimage.metrics import peak_signal_noise_ratio
+from sklearn.cluster import KMeans
+from sklearn.datasets import load_sample_image
+from sklearn.utils import shuffle
+
+from sklearn_colorquant import ColorQuantizer
+
+try:
+    import imagequant
+except ImportError:  # the anchor is optional: pip install ".[bench]"
+    imagequant = None
+
+IMAGES = {
+    "china": lambda: load_sample_image("china.jpg"),
+    "flower": lambda: load_sample_image("flower.jpg"),
+    "astronaut": data.astronaut,
+    "coffee": data.coffee,
+    "chelsea": data.chelsea,
+}
+OURS = "colorquant"
+
+
+def _ours(**params):
+    def quantize(image, n_colors):
+        pixels = image.reshape(-1, 3)
+        quantizer = ColorQuantizer(n_colors, random_state=0, **params).fit(pixels)
+        indices = quantizer.transform(pixels)
+        return quantizer.palette_[indices[:, 0]].reshape(image.shape)
+
+    return quantize
+
+
+def _gallery_recipe(image, n_colors):
+    """scikit-learn's classic example: KMeans on 1,000 pixels, then predict all."""
+    pixels = image.reshape(-1, 3) / 255.0
+    sample = shuffle(pixels, random_state=0, n_samples=1_000)
+    kmeans = KMeans(n_clusters=n_colors, random_state=0).fit(sample)
+    quantized = kmeans.cluster_centers_[kmeans.predict(pixels)]
+    return np.rint(quantized * 255).astype(np.uint8).reshape(image.shape)
+
+
+def _kmeans_all_pixels(image, n_colors):
+    pixels = image.reshape(-1, 3) / 255.0
+    kmeans = KMeans(n_clusters=n_colors, random_state=0).fit(pixels)
+    quantized = kmeans.cluster_centers_[kmeans.labels_]
+    return np.rint(quantized * 255).astype(np.uint8).reshape(image.shape)
+
+
+def _libimagequant(image, n_colors):
+    indexed = imagequant.quantize_pil_image(
+        Image.fromarray(image), dithering_level=0.0, max_colors=n_colors
+    )
+    return np.asarray(indexed.convert("RGB"))
+
+
+def _pillow(method):
+    def quantize(image, n_colors):
+        indexed = Image.fromarray(image).quantize(
+            n_colors, method=method, dither=Image.Dither.NONE
+        )
+        return np.asarray(indexed.convert("RGB"))
+
+    return quantize
+
+
+METHODS = {
+    OURS: _ours(),
+    f"{OURS} lab": _ours(color_space="lab"),
+    f"{OURS} minibatch": _ours(codebook="minibatch"),
+    f"{OURS} random": _ours(codebook="random"),
+    "gallery recipe": _gallery_recipe,
+    "KMeans all pixels": _kmeans_all_pixels,
+    "libimagequant": _libimagequant,
+    "Pillow MEDIANCUT": _pillow(Image.Quantize.MEDIANCUT),
+    "Pillow FASTOCTREE": _pillow(Image.Quantize.FASTOCTREE),
+}
+SLOW = {"KMeans all pixels"}
+
+
+def _timed(function, repeats):
+    best, result = np.inf, None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = function()
+        best = min(best, time.perf_counter() - start)
+    return best, result
+
+
+def compare_methods(images, n_colors_list, repeats):
+    rows = []
+    for image_name in images:
+        image = IMAGES[image_name]()
+        reference = rgb2lab(image)
+        for n_colors in n_colors_list:
+            measured = {}
+            for method, quantize in METHODS.items():
+                if method == "libimagequant" and imagequant is None:
+                    continue
+                seconds, quantized = _timed(
+                    lambda: quantize(image, n_colors), 1 if method in SLOW else repeats
+                )
+                measured[method] = {
+                    "image": image_name,
+                    "n_colors": n_colors,
+                    "method": method,
+                    "seconds": seconds,
+                    "psnr_db": peak_signal_noise_ratio(image, quantized),
+                    "ciede2000": deltaE_ciede2000(reference, rgb2lab(quantized)).mean(),
+                }
+            full = measured["KMeans all pixels"]
+            anchor = measured.get("libimagequant")
+            for row in measured.values():
+                row["psnr_gap_db"] = row["psnr_db"] - full["psnr_db"]
+                row["time_ratio_liq"] = (
+                    row["seconds"] / anchor["seconds"] if anchor else float("nan")
+                )
+                rows.append(row)
+            _print_block(image_name, image.shape, n_colors, measured.values())
+    return rows
+
+
+def _print_block(image_name, shape, n_colors, rows):
+    print(f"\n{image_name} {shape[1]}x{shape[0]}, K={n_colors}")
+    print(
+        f"  {'method':<22}{'time (s)':>9}{'vs liq':>8}{'PSNR':>8}{'gap':>8}"
+        f"{'dE2000':>8}"
+    )
+    for row in rows:
+        print(
+            f"  {row['method']:<22}{row['seconds']:>9.3f}{row['time_ratio_liq']:>8.2f}"
+            f"{row['psnr_db']:>8.2f}{row['psnr_gap_db']:>+8.2f}{row['ciede2000']:>8.2f}"
+        )
+
+
+def summarize(rows, n_colors_list):
+    """Medians over the images, and the issue's targets checked against them."""
+    print("\nMedians over the images")
+    print(
+        f"  {'method':<22}{'K':>5}{'time (s)':>9}{'vs liq':>8}{'gap':>8}{'min gap':>9}"
+    )
+    verdicts = []
+    for n_colors in n_colors_list:
+        for method in METHODS:
+            chosen = [
+                r for r in rows if r["n_colors"] == n_colors and r["method"] == method
+            ]
+            if not chosen:
+                continue
+            gaps = [r["psnr_gap_db"] for r in chosen]
+            print(
+                f"  {method:<22}{n_colors:>5}"
+                f"{np.median([r['seconds'] for r in chosen]):>9.3f}"
+                f"{np.median([r['time_ratio_liq'] for r in chosen]):>8.2f}"
+                f"{np.median(gaps):>+8.2f}{min(gaps):>+9.2f}"
+            )
+        ours = [r for r in rows if r["n_colors"] == n_colors and r["method"] == OURS]
+        lab = [
+            r
+            for r in rows
+            if r["n_colors"] == n_colors and r["method"] == f"{OURS} lab"
+        ]
+        gaps = [r["psnr_gap_db"] for r in ours]
+        ratio = np.median([r["time_ratio_liq"] for r in ours])
+        lab_ratio = np.median([b["seconds"] / a["seconds"] for a, b in zip(ours, lab)])
+        verdicts += [
+            (
+                f"K={n_colors} median PSNR gap {np.median(gaps):+.3f} dB >= -0.1",
+                np.median(gaps) >= -0.1,
+            ),
+            (
+                f"K={n_colors} worst PSNR gap {min(gaps):+.3f} dB >= -0.25",
+                min(gaps) >= -0.25,
+            ),
+            (
+                f"K={n_colors} median time / libimagequant {ratio:.2f} <= 1.0",
+                ratio <= 1.0,
+            ),
+            (
+                f"K={n_colors} median time lab / rgb {lab_ratio:.2f} <= 1.5",
+                lab_ratio <= 1.5,
+            ),
+        ]
+    return verdicts
+
+
+def compare_transform(n_colors=256, repeats=3):
+    """``transform`` of new images against ``KMeans.predict`` with the same centers."""
+    china = load_sample_image("china.jpg")
+    print(f"\ntransform against KMeans.predict, K={n_colors}, palette fitted on china")
+    verdicts = []
+    for image_name in ("flower", "astronaut", "coffee", "chelsea"):
+        image = IMAGES[image_name]()
+        pixels = image.reshape(-1, 3)
+
+        def first_transform():
+            # A quantizer that has not met this image's colors yet.
+            quantizer = ColorQuantizer(n_colors, random_state=0).fit(
+                china.reshape(-1, 3)
+            )
+            start = time.perf_counter()
+            labels = quantizer.transform(pixels)[:, 0]
+            return time.perf_counter() - start, labels, quantizer
+
+        ours_seconds, labels, quantizer = min(
+            (first_transform() for _ in range(repeats)), key=lambda run: run[0]
+        )
+        again_seconds, _ = _timed(lambda: quantizer.transform(pixels), repeats)
+        palette = quantizer.palette_.astype(np.float64)
+        kmeans = KMeans(len(palette), init=palette, n_init=1, max_iter=1).fit(palette)
+        assert np.array_equal(kmeans.cluster_centers_, palette)
+        predict_seconds, predicted = _timed(
+            lambda: kmeans.predict(pixels.astype(np.float64)), repeats
+        )
+        identical = bool(np.array_equal(labels, predicted))
+        speedup = predict_seconds / ours_seconds
+        print(
+            f"  {image_name:<10} predict {predict_seconds:.4f} s, transform "
+            f"{ours_seconds:.4f} s ({speedup:.1f}x), again {again_seconds:.4f} s "
+            f"({predict_seconds / again_seconds:.0f}x); labels identical: {identical}"
+        )
+        verdicts += [
+            (
+                f"transform {image_name}: {speedup:.1f}x faster than predict >= 10",
+                speedup >= 10,
+            ),
+            (f"transform {image_name}: labels identical to predict", identical),
+        ]
+    return verdicts
+
+
+_LARGE_IMAGE_CHILD = textwrap.dedent(
+    """
+    import json, resource, sys, time
+    import numpy as np
+    from PIL import Image
+    from sklearn.datasets import load_sample_image
+    from sklearn_colorquant import ColorQuantizer
+
+    megapixels, n_colors = float(sys.argv[1]), int(sys.argv[2])
+    start = time.perf_counter()
+    ColorQuantizer(8, random_state=0).fit(np.arange(300, dtype=np.uint8).reshape(-1, 3))
+    load_seconds = time.perf_counter() - start
+    china = Image.fromarray(load_sample_image("china.jpg"))
+    scale = (megapixels * 1e6 / (china.width * china.height)) ** 0.5
+    size = (round(china.width * scale), round(china.height * scale))
+    image = np.asarray(china.resize(size, Image.Resampling.LANCZOS))
+    pixels = image.reshape(-1, 3)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    start = time.perf_counter()
+    quantizer = ColorQuantizer(n_colors, random_state=0).fit(pixels)
+    fitted = time.perf_counter()
+    indices = quantizer.transform(pixels)
+    done = time.perf_counter()
+    print(json.dumps({
+        "shape": image.shape, "distinct": int(len(np.unique(
+            (pixels.astype(np.uint32) << [16, 8, 0]).sum(1)))),
+        "load_seconds": load_seconds, "fit_seconds": fitted - start,
+        "transform_seconds": done - fitted,
+        "rss_before_mib": before / 1024,
+        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }))
+    """
+)
+
+
+def large_image(megapixels, n_colors=256):
+    """Fit and transform a large image in a fresh process: time and peak memory."""
+    result = subprocess.run(
+        [sys.executable, "-c", _LARGE_IMAGE_CHILD, str(megapixels), str(n_colors)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    measured = json.loads(result.stdout.strip().splitlines()[-1])
+    height, width = measured["shape"][:2]
+    print(
+        f"\nlarge image: china.jpg enlarged to {width}x{height} "
+        f"({width * height / 1e6:.1f} MP, {measured['distinct']:,} distinct colors), "
+        f"K={n_colors}, in a fresh process\n"
+        f"  loading the compiled kernels (once per process): "
+        f"{measured['load_seconds']:.2f} s\n"
+        f"  fit {measured['fit_seconds']:.2f} s, transform "
+        f"{measured['transform_seconds']:.2f} s; peak memory of the process "
+        f"{measured['peak_rss_mib']:.0f} MiB (before the fit "
+        f"{measured['rss_before_mib']:.0f} MiB)"
+    )
+    return [
+        (
+            f"{width * height / 1e6:.1f} MP image at K={n_colors}: peak memory "
+            f"{measured['peak_rss_mib']:.0f} MiB < 1024",
+            measured["peak_rss_mib"] < 1024,
+        )
+    ]
+
+
+def write_outputs(rows, output_dir):
+    output_dir.mkdir(parents=True, exist_ok=True)
+    csv_path = output_dir / "bench_quantizers.csv"
+    with open(csv_path, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    print(f"\nwrote {csv_path}")
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("matplotlib is not installed: no plot (pip install '.[bench]')")
+        return
+    n_colors_list = sorted({row["n_colors"] for row in rows})
+    figure, axes = plt.subplots(
+        1, len(n_colors_list), figsize=(5.5 * len(n_colors_list), 4.5), squeeze=False
+    )
+    for ax, n_colors in zip(axes[0], n_colors_list):
+        for method in METHODS:
+            chosen = [
+                r for r in rows if r["n_colors"] == n_colors and r["method"] == method
+            ]
+            if chosen:
+                ax.scatter(
+                    [r["seconds"] for r in chosen],
+                    [r["psnr_gap_db"] for r in chosen],
+                    label=method,
+                    marker="*" if method == OURS else "o",
+                    s=120 if method == OURS else 30,
+                )
+        ax.set_xscale("log")
+        ax.set_title(f"K = {n_colors}")
+        ax.set_xlabel("time (s), log scale")
+        ax.set_ylabel("PSNR minus KMeans on all pixels (dB)")
+        ax.axhline(0, color="gray", linewidth=0.5)
+        ax.grid(alpha=0.3)
+    axes[0][-1].legend(fontsize=8, loc="lower right")
+    figure.suptitle("Quality against time: up and to the left is better")
+    figure.tight_layout()
+    png_path = output_dir / "bench_quantizers.png"
+    figure.savefig(png_path, dpi=110)
+    print(f"wrote {png_path}")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--images", nargs="+", choices=list(IMAGES), default=list(IMAGES)
+    )
+    parser.add_argument("--n-colors", nargs="+", type=int, default=[16, 64, 256])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--large-megapixels", type=float, default=13.0)
+    parser.add_argument("--output-dir", type=Path, default=Path("benchmarks/results"))
+    args = parser.parse_args(argv)
+
+    start = time.perf_counter()
+    _ours()(IMAGES["chelsea"]()[:64, :64], 8)
+    print(f"loading the compiled kernels: {time.perf_counter() - start:.2f} s (once)")
+    if imagequant is None:
+        print("imagequant is not installed: no libimagequant anchor (.[bench] has it)")
+
+    rows = compare_methods(args.images, args.n_colors, args.repeats)
+    verdicts = summarize(rows, args.n_colors)
+    verdicts += compare_transform(repeats=args.repeats)
+    verdicts += large_image(args.large_megapixels)
+    write_outputs(rows, args.output_dir)
+
+    print("\nTargets")
+    for text, met in verdicts:
+        print(f"  {'met ' if met else 'MISSED'}  {text}")
+    return 0 if all(met for _, met in verdicts) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,32 @@
+"""A fitted quantizer shared by threads, and pickled: same results either way."""
+
+import pickle
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+
+from sklearn_colorquant import ColorQuantizer
+
+
+@pytest.mark.parametrize("color_space", ["rgb", "lab"])
+def test_eight_threads_give_the_serial_results(china, flower, astronaut, color_space):
+    quantizer = ColorQuantizer(32, color_space=color_space, random_state=0)
+    quantizer.fit(china.reshape(-1, 3))
+    images = [image.reshape(-1, 3) for image in (flower, astronaut, china)] * 8
+    fresh = pickle.loads(pickle.dumps(quantizer))
+    serial = [fresh.transform(image) for image in images]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        threaded = list(pool.map(quantizer.transform, images))
+    for expected, got in zip(serial, threaded):
+        np.testing.assert_array_equal(got, expected)
+
+
+def test_pickle_round_trip_keeps_results_and_drops_the_cache(china, flower):
+    quantizer = ColorQuantizer(16, random_state=0).fit(china.reshape(-1, 3))
+    expected = quantizer.transform(flower.reshape(-1, 3))
+    restored = pickle.loads(pickle.dumps(quantizer))
+    np.testing.assert_array_equal(restored.palette_, quantizer.palette_)
+    np.testing.assert_array_equal(restored.transform(flower.reshape(-1, 3)), expected)
+    # The lookup structures are a cache: the pickle stays small.
+    assert len(pickle.dumps(quantizer)) < 20_000
