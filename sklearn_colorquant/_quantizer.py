@@ -124,8 +124,11 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
     for at most ``max(10, 2560 // n_colors)`` iterations; the palette's PSNR is
     within a few hundredths of a decibel of :class:`~sklearn.cluster.KMeans` on
     all pixels, in a small fraction of its time. Nearest colors are exact (ties
-    go to the lowest index); for uint8 data of up to 3 channels, the quantizer
-    remembers the index of every color it has met.
+    go to the lowest index). For uint8 data of up to 3 channels, ``transform``
+    never searches over distinct colors: in ``"rgb"`` with at most 256 colors,
+    each cell of 8 levels per channel of the uint8 cube lists the palette colors
+    that can be nearest to it (made in ``fit``); otherwise a table keeps the index
+    of every color met, so the quantizer gets faster as it meets colors again.
     Integer data are on the 0..255 scale (0..65535 for uint16) and floats on
     ``[0, 1]``, as in scikit-image; the perceptual spaces reject values outside
     that range.
