@@ -10,7 +10,7 @@ the centers settle.
 import numpy as np
 
 from . import _kernels
-from ._assign import MAX_GRID_DIMENSIONS, build_grid
+from ._assign import MAX_GRID_DIMENSIONS, build_grid, nearest_center
 
 # The coarse level: weighted means of the cells of a grid this fine. On uint8 RGB
 # it is a 5-bit histogram; seeding and converging there costs little, and leaves
@@ -20,6 +20,11 @@ _COARSE_CELLS_PER_AXIS = 32
 # palettes can afford more of them.
 _FINE_ITERATIONS_TIMES_CLUSTERS = 2560
 _FINE_MIN_ITER = 10
+# Choosing the size: Lloyd's iterations per size tried on the coarse level, and on
+# every point to measure what refining gains.
+_SEARCH_MAX_ITER = 15
+_SEARCH_FIRST_SIZE = 16
+_CALIBRATION_ITER = 10
 
 
 def weighted_kmeans(points, weights, n_clusters, random_state, *, tol=1e-4):
@@ -50,26 +55,13 @@ def weighted_kmeans(points, weights, n_clusters, random_state, *, tol=1e-4):
     points = np.ascontiguousarray(points, dtype=np.float64)
     weights = np.asarray(weights, dtype=np.float64)
     tolerance = tol * np.mean(_weighted_variance(points, weights))
-    levels = [(points, weights, build_grid(points), 300)]
-    coarse = build_grid(points, _COARSE_CELLS_PER_AXIS)
-    if (
-        points.shape[1] <= MAX_GRID_DIMENSIONS
-        and len(coarse.cell_lows) >= 4 * n_clusters
-    ):
-        cell_weights = np.bincount(coarse.cell_of_point, weights=weights)
-        cell_means = (
-            np.stack(
-                [
-                    np.bincount(coarse.cell_of_point, weights=weights * column)
-                    for column in points.T
-                ],
-                axis=1,
-            )
-            / cell_weights[:, None]
-        )
+    fine_grid = build_grid(points)
+    levels = [(points, weights, fine_grid, 300)]
+    coarse = _coarse_level(points, weights, n_clusters)
+    if coarse is not None:
         levels = [
-            (cell_means, cell_weights, build_grid(cell_means), 300),
-            (points, weights, levels[0][2], _fine_max_iter(n_clusters)),
+            (*coarse, 300),
+            (points, weights, fine_grid, _fine_max_iter(n_clusters)),
         ]
 
     seed_points, seed_weights = levels[0][:2]
@@ -103,3 +95,173 @@ def _weighted_variance(points, weights):
     # Weighted sums rather than a matrix product: no BLAS threads (see _color_spaces).
     mean = np.average(points, axis=0, weights=weights)
     return np.average((points - mean) ** 2, axis=0, weights=weights)
+
+
+def smallest_kmeans(
+    points, weights, target, max_clusters, random_state, *, precision=0.03, tol=1e-4
+):
+    """About the smallest weighted k-means whose centers meet a quality target.
+
+    Sizes double from 16 (or the search starts from 1 if 16 is enough), each
+    from the centers of the last with the clusters of largest error split, until
+    the target is met; a bisection between the last two sizes
+    then narrows the size to within ``precision``. Every size starts from the
+    centers of a smaller one and runs Lloyd's iterations on the coarse level only:
+    nothing is fitted from scratch. Refining on every point improves a palette by
+    an amount measured once, at the first size that meets the target, and the
+    search allows for it. The chosen size is refined and checked on every
+    point, and grown a little while it falls short.
+
+    Parameters
+    ----------
+    points, weights : as for ``weighted_kmeans``
+    target : QualityTarget
+        ``target.measure(centers, final)`` and ``target.meets(measured,
+        allowance)``.
+    max_clusters : int
+        Largest size tried.
+    random_state : RandomState instance
+    precision : float
+        Relative width of the last bisection interval.
+
+    Returns
+    -------
+    centers : ndarray of shape (n_clusters, n_channels)
+    met : bool
+        False when even ``max_clusters`` centers do not meet the target.
+    """
+    points = np.ascontiguousarray(points, dtype=np.float64)
+    weights = np.asarray(weights, dtype=np.float64)
+    tolerance = tol * np.mean(_weighted_variance(points, weights))
+    fine = (points, weights, build_grid(points))
+    coarse = _coarse_level(points, weights, max_clusters) or fine
+    medium = _coarse_level(points, weights, max_clusters, 2 * _COARSE_CELLS_PER_AXIS)
+    medium = medium or fine
+
+    def converge(centers, level, max_iter=300):
+        level_points, level_weights, grid = level
+        centers, _ = _kernels.lloyd(
+            level_points,
+            level_weights,
+            centers,
+            grid.order,
+            grid.cell_starts,
+            grid.cell_lows,
+            grid.cell_size,
+            max_iter,
+            tolerance,
+        )
+        return centers
+
+    def grow(centers, n_clusters):
+        split = _split_worst(centers, n_clusters, coarse)
+        return converge(split, coarse, _SEARCH_MAX_ITER)
+
+    def refine(centers, max_iter=None):
+        return converge(centers, fine, max_iter or _fine_max_iter(len(centers)))
+
+    size = min(_SEARCH_FIRST_SIZE, max_clusters)
+    seeds = _seeds(coarse[0], coarse[1], size, random_state)
+    centers = converge(coarse[0][seeds], coarse, _SEARCH_MAX_ITER)
+    smaller = None
+    if target.meets(measured := target.measure(centers, final=False)) and size > 1:
+        # Met already: search down from one color.
+        one = np.average(coarse[0], axis=0, weights=coarse[1])[None, :]
+        smaller = (1, one, target.measure(one, final=False))
+    while not target.meets(measured):
+        if size == max_clusters:
+            return refine(centers), False
+        smaller = (size, centers, measured)
+        size = min(2 * size, max_clusters)
+        centers = grow(centers, size)
+        measured = target.measure(centers, final=False)
+
+    # What refining gains, and how far the sample is from every color: measured
+    # once, with a short refinement on a finer grid of means checked on every
+    # color, against the coarse centers on the sample.
+    calibrated = converge(centers, medium, _CALIBRATION_ITER)
+    allowance = target.measure(calibrated, final=True) - measured
+    allowance, refined = np.nan_to_num(allowance), None
+    if smaller is not None:
+        low, low_centers, low_measured = smaller
+        low_gap = target.shortfall(low_measured, allowance)
+        high_gap = target.shortfall(measured, allowance)
+        passed = True
+        while size - low > max(1, int(precision * low)):
+            middle = _next_size(low, low_gap, size, high_gap, precision, passed)
+            candidate = grow(low_centers, middle)
+            gap = target.shortfall(target.measure(candidate, final=False), allowance)
+            passed = gap <= 0
+            if passed:
+                size, centers, high_gap, refined = middle, candidate, gap, None
+            else:
+                low, low_centers, low_gap = middle, candidate, gap
+    while True:
+        refined = refine(centers) if refined is None else refined
+        if target.meets(target.measure(refined, final=True)):
+            return refined, True
+        if size == max_clusters:
+            return refined, False
+        # The estimate said yes, every color says no: a few more colors.
+        size = min(size + max(1, int(precision * size)), max_clusters)
+        centers, refined = grow(centers, size), None
+
+
+def _next_size(low, low_gap, high, high_gap, precision, passed):
+    """The next size to try between ``low`` (short of the target by ``low_gap``)
+    and ``high`` (meeting it, ``high_gap <= 0``).
+
+    The shortfall is about linear in the log of the size: interpolate where it
+    crosses 0, and aim just past that point, on the side opposite to the last
+    result, so that two tries often close the interval. Bisect where
+    interpolation gives nothing new.
+    """
+    if low_gap > 0 >= high_gap and np.isfinite(low_gap) and np.isfinite(high_gap):
+        crossing = low_gap / (low_gap - high_gap)
+        root = np.exp(np.log(low) + crossing * (np.log(high) - np.log(low)))
+        middle = int(round(root * (1 - precision / 2 if passed else 1 + precision / 2)))
+        if low < middle < high:
+            return middle
+    return (low + high) // 2
+
+
+def _coarse_level(points, weights, n_clusters, cells_per_axis=_COARSE_CELLS_PER_AXIS):
+    """Weighted means of the cells of a grid, if they are enough points."""
+    if points.shape[1] > MAX_GRID_DIMENSIONS:
+        return None
+    coarse = build_grid(points, cells_per_axis)
+    if len(coarse.cell_lows) < 4 * n_clusters:
+        return None
+    cell_weights = np.bincount(coarse.cell_of_point, weights=weights)
+    cell_means = (
+        np.stack(
+            [np.bincount(coarse.cell_of_point, weights=weights * c) for c in points.T],
+            axis=1,
+        )
+        / cell_weights[:, None]
+    )
+    return cell_means, cell_weights, build_grid(cell_means)
+
+
+def _split_worst(centers, n_clusters, level):
+    """``centers`` and, for the clusters of largest error, their worst-fit point."""
+    level_points, level_weights, grid = level
+    labels, distances = nearest_center(level_points, centers, grid)
+    cost = level_weights * distances
+    cluster_cost = np.bincount(labels, weights=cost, minlength=len(centers))
+    # The costliest point of each cluster, and the clusters by their error.
+    by_cost = np.argsort(-cost, kind="stable")
+    clusters, first = np.unique(labels[by_cost], return_index=True)
+    worst_point = dict(zip(clusters, by_cost[first]))
+    chosen = [
+        worst_point[j]
+        for j in np.argsort(-cluster_cost, kind="stable")
+        if j in worst_point and cost[worst_point[j]] > 0
+    ][: n_clusters - len(centers)]
+    if len(chosen) < n_clusters - len(centers):
+        # Fewer clusters with error than centers to add: take more costly points.
+        taken = set(chosen)
+        chosen += [i for i in by_cost if i not in taken][
+            : n_clusters - len(centers) - len(chosen)
+        ]
+    return np.concatenate([centers, level_points[chosen]])

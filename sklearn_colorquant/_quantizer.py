@@ -1,7 +1,7 @@
 """The ColorQuantizer estimator."""
 
 import warnings
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
@@ -26,6 +26,8 @@ from ._color_spaces import (
     to_working,
 )
 from ._distinct import distinct_colors
+from ._kmeans import smallest_kmeans
+from ._targets import QualityTarget
 
 
 class ColorQuantizer(TransformerMixin, BaseEstimator):
@@ -41,8 +43,11 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
 
     Parameters
     ----------
-    n_colors : int, default=64
+    n_colors : int or "auto", default=64
         Size of the palette to learn. Ignored when ``codebook`` is a fixed palette.
+        ``"auto"`` picks about the smallest size, up to ``max_colors``, whose
+        palette meets the targets ``min_psnr`` and ``max_delta_e`` on the fitted
+        data (with ``codebook="kmeans"``; see Notes).
 
     codebook : {"kmeans", "minibatch", "random"}, clusterer or array-like, \
             default="kmeans"
@@ -81,9 +86,21 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
         Largest number of pixels used to fit; more pixels are subsampled at
         random. None uses every pixel.
 
+    max_colors : int, default=256
+        Largest palette that ``n_colors="auto"`` may choose.
+
+    min_psnr : float, default=None
+        With ``n_colors="auto"``: the palette must give at least this PSNR (dB)
+        on the fitted data, computed on its own values (RGB for color images).
+
+    max_delta_e : float, default=None
+        With ``n_colors="auto"``: the palette must give at most this mean
+        CIEDE2000 color difference on the fitted data (RGB data only). About 1
+        is just noticeable; 2 to 3 shows at a close look.
+
     random_state : int, RandomState instance or None, default=None
-        Seeds the subsample, the random codebook and the clusterer. Pass an int
-        for reproducible results.
+        Seeds the subsample, the random codebook, the clusterer and the sample
+        that checks the targets. Pass an int for reproducible results.
 
     Attributes
     ----------
@@ -152,7 +169,7 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        "n_colors": [Interval(Integral, 1, None, closed="left")],
+        "n_colors": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "codebook": [
             StrOptions(set(CODEBOOK_NAMES)),
             HasMethods(["fit"]),
@@ -162,6 +179,9 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
         "n_channels": [Interval(Integral, 1, None, closed="left"), None],
         "encode": [StrOptions({"index", "color"})],
         "subsample": [Interval(Integral, 1, None, closed="left"), None],
+        "max_colors": [Interval(Integral, 1, None, closed="left")],
+        "min_psnr": [Interval(Real, 0, None, closed="neither"), None],
+        "max_delta_e": [Interval(Real, 0, None, closed="neither"), None],
         "random_state": ["random_state"],
     }
 
@@ -174,6 +194,9 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
         n_channels=None,
         encode="index",
         subsample=None,
+        max_colors=256,
+        min_psnr=None,
+        max_delta_e=None,
         random_state=None,
     ):
         self.n_colors = n_colors
@@ -182,6 +205,9 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
         self.n_channels = n_channels
         self.encode = encode
         self.subsample = subsample
+        self.max_colors = max_colors
+        self.min_psnr = min_psnr
+        self.max_delta_e = max_delta_e
         self.random_state = random_state
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -210,8 +236,39 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
         colors, counts = distinct_colors(pixels)
         working_colors = to_working(colors, X.dtype, self.color_space)
 
+        self._check_targets(pixels.shape[1])
         if _is_fixed_palette(self.codebook):
             palette = self._check_fixed_palette(X.dtype, pixels.shape[1])
+        elif self.n_colors == "auto":
+            target = QualityTarget(
+                colors,
+                counts,
+                self.color_space,
+                self.min_psnr,
+                self.max_delta_e,
+                random_state,
+            )
+            if len(colors) <= 2:
+                centers, met = working_colors, True
+            else:
+                centers, met = smallest_kmeans(
+                    working_colors,
+                    counts,
+                    target,
+                    min(self.max_colors, len(colors) - 1),
+                    random_state,
+                )
+            if not met:
+                warnings.warn(
+                    f"No palette of up to max_colors={self.max_colors} colors meets "
+                    f"min_psnr={self.min_psnr} and max_delta_e={self.max_delta_e}; "
+                    "the palette holds the largest size tried. Raise max_colors "
+                    "or relax the target.",
+                    UserWarning,
+                )
+            palette = _unique_rows(
+                from_unit(from_working(centers, self.color_space), X.dtype)
+            )
         else:
             if len(colors) <= self.n_colors:
                 if len(colors) < self.n_colors:
@@ -290,6 +347,36 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
             labels = self._check_indices(check_array(X, dtype="numeric"))
         return self.palette_[labels].reshape(len(labels), -1)
 
+    def score(self, X, y=None):
+        """Negative mean squared quantization error, in the working color space.
+
+        Greater is better, as for :meth:`sklearn.cluster.KMeans.score`, but a mean
+        over pixels rather than a sum, so that scores of different data compare.
+        A larger palette always scores better: to choose ``n_colors`` with
+        :class:`~sklearn.model_selection.GridSearchCV`, use a scorer of
+        :mod:`sklearn_colorquant.metrics` that charges for the palette's size.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Pixels or flattened images, laid out as in ``fit``.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        score : float
+            Minus the mean, over pixels, of the squared distance to the nearest
+            palette color (working space: for ``"rgb"``, the 0..255 scale).
+        """
+        check_is_fitted(self)
+        _reject_image_arrays(X)
+        X = validate_data(self, X, dtype="numeric", reset=False)
+        colors, counts = distinct_colors(self._pixels(X))
+        working = to_working(colors, X.dtype, self.color_space)
+        _, distances = nearest_center(working, self.cluster_centers_)
+        return -float(np.average(distances, weights=counts))
+
     def get_feature_names_out(self, input_features=None):
         """Names of the output features.
 
@@ -365,6 +452,31 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
                 f"[{indices.min():g}, {indices.max():g}]."
             )
         return indices.astype(np.intp)
+
+    def _check_targets(self, n_channels):
+        has_target = self.min_psnr is not None or self.max_delta_e is not None
+        if self.n_colors != "auto":
+            if has_target:
+                raise ValueError(
+                    "min_psnr and max_delta_e choose the palette size: set "
+                    "n_colors='auto' to use them."
+                )
+            return
+        if not has_target:
+            raise ValueError(
+                "n_colors='auto' needs a quality target: set min_psnr (dB) or "
+                "max_delta_e (mean CIEDE2000), or give n_colors as an integer."
+            )
+        if not (isinstance(self.codebook, str) and self.codebook == "kmeans"):
+            raise ValueError(
+                f"n_colors='auto' grows a k-means palette: it needs "
+                f"codebook='kmeans', got codebook={self.codebook!r}."
+            )
+        if self.max_delta_e is not None and n_channels != 3:
+            raise ValueError(
+                "max_delta_e compares RGB colors and needs 3 channels, got "
+                f"{n_channels}."
+            )
 
     def _check_fixed_palette(self, dtype, n_channels):
         shape = np.shape(self.codebook)
