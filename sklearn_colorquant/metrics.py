@@ -147,7 +147,8 @@ def structural_similarity(image_true, image_test):
     1.0
     """
     image_true, image_test = _check_pair(image_true, image_test)
-    if image_true.ndim not in (2, 3, 4) or min(image_true.shape[-3:-1]) < 7:
+    spatial = image_true.shape[1:3] if image_true.ndim == 4 else image_true.shape[:2]
+    if image_true.ndim not in (2, 3, 4) or min(spatial) < 7:
         raise ValueError(
             "structural_similarity needs images of shape (H, W), (H, W, C) or "
             f"(N, H, W, C) with H, W >= 7, got {image_true.shape}."
