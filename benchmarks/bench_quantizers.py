@@ -9,8 +9,10 @@ K = 16, 64 and 256, it times this package (default, Lab, mini-batch and random
 codebooks) beside scikit-learn's gallery recipe, KMeans on all pixels,
 libimagequant and Pillow's MEDIANCUT and FASTOCTREE, and prints per image and K
 the time, the time ratio against libimagequant, PSNR, mean CIEDE2000 and the PSNR
-gap to KMeans on all pixels. It then times ``transform`` alone against
-``KMeans.predict`` with the same palette, and fits a large image (made offline by
+gap to KMeans on all pixels, and compares mean CIEDE2000 of Lab and RGB palettes.
+It then times ``transform`` alone against ``KMeans.predict`` with the same
+palette, checks ``n_colors="auto"`` on china.jpg against an exhaustive sweep of
+sizes and against the time of one fit, and fits a large image (made offline by
 enlarging china.jpg) in a child process for its time and peak memory. It writes a
 CSV of every measurement and a plot of quality against time.
 
@@ -217,6 +219,81 @@ def summarize(rows, n_colors_list):
     return verdicts
 
 
+def lab_against_rgb(rows, n_colors_list):
+    """Mean CIEDE2000 of Lab palettes against RGB palettes of the same size."""
+    print("\nmean CIEDE2000, Lab palette against RGB palette of the same size")
+    verdicts = []
+    for n_colors in n_colors_list:
+        pairs = {}
+        for row in rows:
+            if row["n_colors"] == n_colors and row["method"] in (OURS, f"{OURS} lab"):
+                pairs.setdefault(row["image"], {})[row["method"]] = row["ciede2000"]
+        lower = [
+            image for image, pair in pairs.items() if pair[f"{OURS} lab"] < pair[OURS]
+        ]
+        print(
+            f"  K={n_colors:<4}"
+            + "  ".join(
+                f"{image} {pair[f'{OURS} lab']:.2f}/{pair[OURS]:.2f}"
+                for image, pair in pairs.items()
+            )
+            + f"  (Lab/RGB; Lab lower on {len(lower)} of {len(pairs)})"
+        )
+        verdicts.append(
+            (
+                f"K={n_colors} Lab lower mean CIEDE2000 than RGB on "
+                f"{len(lower)} of {len(pairs)} photos >= 4",
+                len(lower) >= min(4, len(pairs)),
+            )
+        )
+    return verdicts
+
+
+def auto_size(max_delta_e=3.0, repeats=3):
+    """``n_colors="auto"`` on china.jpg against an exhaustive sweep of sizes."""
+    pixels = load_sample_image("china.jpg").reshape(-1, 3)
+
+    def delta_e_at(quantizer):
+        quantized = quantizer.inverse_transform(quantizer.transform(pixels))
+        return deltaE_ciede2000(rgb2lab(pixels[None]), rgb2lab(quantized[None])).mean()
+
+    auto_seconds, auto = _timed(
+        lambda: ColorQuantizer("auto", max_delta_e=max_delta_e, random_state=0).fit(
+            pixels
+        ),
+        repeats,
+    )
+    chosen = auto.n_colors_
+    fit_seconds, _ = _timed(
+        lambda: ColorQuantizer(chosen, random_state=0).fit(pixels), repeats
+    )
+    sweep = {}
+    for n_colors in range(chosen, 0, -1):
+        sweep[n_colors] = delta_e_at(
+            ColorQuantizer(n_colors, random_state=0).fit(pixels)
+        )
+    smallest = min(k for k, value in sweep.items() if value <= max_delta_e)
+    ratio = auto_seconds / fit_seconds
+    print(
+        f"\nn_colors='auto', max_delta_e={max_delta_e} on china.jpg: {chosen} colors, "
+        f"mean CIEDE2000 {delta_e_at(auto):.3f}, in {auto_seconds:.3f} s; one fit at "
+        f"{chosen} colors {fit_seconds:.3f} s (ratio {ratio:.2f}); exhaustive sweep "
+        f"of 1..{chosen} colors: smallest size that meets it {smallest} "
+        f"({chosen / smallest - 1:+.1%})"
+    )
+    return [
+        (
+            f"auto size meets the target: {delta_e_at(auto):.3f} <= {max_delta_e}",
+            delta_e_at(auto) <= max_delta_e,
+        ),
+        (
+            f"auto size {chosen} within 10% of the smallest {smallest}",
+            chosen <= 1.1 * smallest,
+        ),
+        (f"auto size in {ratio:.2f}x the time of one fit < 3", ratio < 3),
+    ]
+
+
 def compare_transform(n_colors=256, repeats=3):
     """``transform`` of new images against ``KMeans.predict`` with the same centers."""
     china = load_sample_image("china.jpg")
@@ -387,13 +464,18 @@ def main(argv=None):
 
     start = time.perf_counter()
     _ours()(IMAGES["chelsea"]()[:64, :64], 8)
+    ColorQuantizer("auto", max_delta_e=5.0).fit(
+        IMAGES["chelsea"]()[:64, :64].reshape(-1, 3)
+    )
     print(f"loading the compiled kernels: {time.perf_counter() - start:.2f} s (once)")
     if imagequant is None:
         print("imagequant is not installed: no libimagequant anchor (.[bench] has it)")
 
     rows = compare_methods(args.images, args.n_colors, args.repeats)
     verdicts = summarize(rows, args.n_colors)
+    verdicts += lab_against_rgb(rows, args.n_colors)
     verdicts += compare_transform(repeats=args.repeats)
+    verdicts += auto_size(repeats=args.repeats)
     verdicts += large_image(args.large_megapixels)
     write_outputs(rows, args.output_dir)
 
