@@ -339,6 +339,35 @@ def compare_transform(n_colors=256, repeats=3):
     return verdicts
 
 
+def dithering(megapixels=4.0, n_colors=256, repeats=3):
+    """Dithering throughput on an enlarged china.jpg with a 256-color palette."""
+    from sklearn_colorquant import apply_palette
+
+    china = Image.fromarray(load_sample_image("china.jpg"))
+    scale = (megapixels * 1e6 / (china.width * china.height)) ** 0.5
+    image = np.asarray(
+        china.resize((round(china.width * scale), round(china.height * scale)))
+    )
+    size = image.shape[0] * image.shape[1] / 1e6
+    quantizer = ColorQuantizer(n_colors, random_state=0).fit(image.reshape(-1, 3))
+    print(f"\ndithering {size:.1f} MP with a {n_colors}-color palette")
+    verdicts = []
+    for method in ("floyd-steinberg", "ordered", None):
+        apply_palette(image[:64, :64], quantizer, dither=method)
+        seconds, _ = _timed(
+            lambda: apply_palette(image, quantizer, dither=method), repeats
+        )
+        print(f"  {str(method):<16} {seconds:.3f} s, {size / seconds:.1f} MP/s")
+        if method == "floyd-steinberg":
+            verdicts.append(
+                (
+                    f"Floyd-Steinberg {size / seconds:.1f} MP/s >= 20",
+                    size / seconds >= 20,
+                )
+            )
+    return verdicts
+
+
 _LARGE_IMAGE_CHILD = textwrap.dedent(
     """
     import json, resource, sys, time
@@ -476,6 +505,7 @@ def main(argv=None):
     verdicts += lab_against_rgb(rows, args.n_colors)
     verdicts += compare_transform(repeats=args.repeats)
     verdicts += auto_size(repeats=args.repeats)
+    verdicts += dithering(repeats=args.repeats)
     verdicts += large_image(args.large_megapixels)
     write_outputs(rows, args.output_dir)
 

@@ -3,11 +3,12 @@
 import numpy as np
 from sklearn.base import clone
 
-from ._color_spaces import from_unit, to_unit
+from ._color_spaces import from_unit, to_unit, to_working
+from ._dither import dither_labels
 from ._quantizer import ColorQuantizer
 
 
-def quantize_image(image, n_colors=64, **params):
+def quantize_image(image, n_colors=64, *, dither=None, dither_strength=1.0, **params):
     """Quantize an image, or a batch of images, to a palette learned from its pixels.
 
     Parameters
@@ -17,6 +18,10 @@ def quantize_image(image, n_colors=64, **params):
         images are on 0..255, float images on ``[0, 1]`` (scikit-image's rule).
     n_colors : int, default=64
         Size of the palette.
+    dither : {"floyd-steinberg", "ordered"}, default=None
+        Dither when mapping pixels to the palette (see :func:`apply_palette`).
+    dither_strength : float, default=1.0
+        Strength of the dithering, between 0 and 1.
     **params
         Other parameters of :class:`ColorQuantizer`, such as ``codebook``,
         ``color_space`` or ``random_state``.
@@ -48,10 +53,15 @@ def quantize_image(image, n_colors=64, **params):
     image = np.asarray(image)
     pixels = _image_pixels(image)
     quantizer = ColorQuantizer(n_colors, **params).fit(pixels)
-    return apply_palette(image, quantizer), quantizer
+    quantized = apply_palette(
+        image, quantizer, dither=dither, dither_strength=dither_strength
+    )
+    return quantized, quantizer
 
 
-def apply_palette(image, quantizer, *, return_indices=False):
+def apply_palette(
+    image, quantizer, *, dither=None, dither_strength=1.0, return_indices=False
+):
     """Map every pixel of an image to its nearest color of a fitted quantizer's palette.
 
     Parameters
@@ -60,6 +70,15 @@ def apply_palette(image, quantizer, *, return_indices=False):
         Image or batch of images with as many channels as the palette.
     quantizer : ColorQuantizer
         A fitted quantizer; its ``color_space`` decides what "nearest" means.
+    dither : {"floyd-steinberg", "ordered"}, default=None
+        ``None`` maps each pixel to its nearest palette color.
+        ``"floyd-steinberg"`` diffuses each pixel's error to its unvisited
+        neighbors (7/16, 3/16, 5/16, 1/16, serpentine scan), in the working color
+        space. ``"ordered"`` adds an 8x8 Bayer pattern, scaled to the typical
+        distance between palette colors, before mapping.
+    dither_strength : float, default=1.0
+        Between 0 (no dithering) and 1: the share of the error passed on, or the
+        scale of the pattern.
     return_indices : bool, default=False
         Return the palette index of each pixel, shape ``image.shape[:-1]``
         (``(H, W)`` for a grayscale image), instead of the colors.
@@ -87,13 +106,29 @@ def apply_palette(image, quantizer, *, return_indices=False):
     image = np.asarray(image)
     pixels = _image_pixels(image)
     pixel_quantizer = _pixel_indexer(quantizer)
-    labels = pixel_quantizer.transform(pixels)[:, 0]
+    if dither is None:
+        labels = pixel_quantizer.transform(pixels)[:, 0]
+    else:
+        labels = _dithered_labels(
+            image, pixels, pixel_quantizer, dither, dither_strength
+        )
     if return_indices:
         return labels.reshape(image.shape[:-1] if image.ndim > 2 else image.shape)
     palette = from_unit(
         to_unit(quantizer.palette_, quantizer.palette_.dtype), image.dtype
     )
     return palette[labels].reshape(image.shape)
+
+
+def _dithered_labels(image, pixels, quantizer, method, strength):
+    # Validate as transform does, then work image by image in the working space.
+    quantizer.transform(pixels[:1])
+    spatial = image.shape[:2] if image.ndim <= 3 else image.shape[1:3]
+    working = to_working(pixels, pixels.dtype, quantizer.color_space)
+    images = working.reshape(-1, *spatial, pixels.shape[1])
+    centers = quantizer.cluster_centers_
+    labels = dither_labels(images, centers, quantizer.color_space, method, strength)
+    return labels.reshape(-1)
 
 
 def _image_pixels(image):

@@ -505,3 +505,178 @@ def mean_delta_e_2000(lab, palette_lab, labels, weights):
             palette_lab[j, 2],
         )
     return total / weights.sum()
+
+
+# Dithering: palette candidates per cell of a float grid over the working space,
+# listed among those of blocks of 4 cells per axis, as for the uint8 cube.
+GRID_BLOCK = 4
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def list_grid(centers, low, cell_size, cells_per_axis):
+    """For every cell of a uniform grid from ``low``, the centers that can be
+    nearest to one of its points: ``(cell_lists, n_listed)``, padded."""
+    n_centers, n_channels = centers.shape
+    blocks_per_axis = max(cells_per_axis // GRID_BLOCK, 1)
+    block_cells = cells_per_axis // blocks_per_axis
+    n_blocks, n_cells = 1, 1
+    for _ in range(n_channels):
+        n_blocks *= blocks_per_axis
+        n_cells *= cells_per_axis
+    block_lists = np.empty((n_blocks, n_centers), dtype=np.int64)
+    n_block_listed = np.empty(n_blocks, dtype=np.int64)
+    everyone = np.arange(n_centers)
+    for block in prange(n_blocks):
+        box_low = np.empty(n_channels)
+        rest = np.int64(block)
+        for channel in range(n_channels - 1, -1, -1):
+            box_low[channel] = (
+                low[channel]
+                + (rest % blocks_per_axis) * block_cells * cell_size[channel]
+            )
+            rest //= blocks_per_axis
+        box_high = box_low + block_cells * cell_size
+        n_block_listed[block], _ = _cell_candidates(
+            box_low, box_high, centers, everyone, block_lists[block]
+        )
+    width = n_block_listed.max()
+    cell_lists = np.empty((n_cells, width), dtype=np.int16)
+    n_listed = np.empty(n_cells, dtype=np.int64)
+    for cell in prange(n_cells):
+        box_low = np.empty(n_channels)
+        rest = np.int64(cell)
+        block, scale = 0, 1
+        for channel in range(n_channels - 1, -1, -1):
+            index = rest % cells_per_axis
+            rest //= cells_per_axis
+            box_low[channel] = low[channel] + index * cell_size[channel]
+            block += (index // block_cells) * scale
+            scale *= blocks_per_axis
+        among = block_lists[block, : n_block_listed[block]]
+        candidates = np.empty(among.shape[0], dtype=np.int64)
+        n_candidates, _ = _cell_candidates(
+            box_low, box_low + cell_size, centers, among, candidates
+        )
+        cell_lists[cell, :n_candidates] = candidates[:n_candidates]
+        n_listed[cell] = n_candidates
+    return cell_lists, n_listed
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _nearest_on_grid(
+    value, centers, low, high, cell_size, cells_per_axis, cell_lists, n_listed
+):
+    """Nearest center of ``value`` (clamped into the grid's box, in place)."""
+    n_channels = value.shape[0]
+    cell = 0
+    for channel in range(n_channels):
+        value[channel] = min(max(value[channel], low[channel]), high[channel])
+        index = int((value[channel] - low[channel]) / cell_size[channel])
+        cell = cell * cells_per_axis + min(index, cells_per_axis - 1)
+    best = cell_lists[cell, 0]
+    if n_listed[cell] > 1:
+        best_distance = np.inf
+        for k in range(n_listed[cell]):
+            j = cell_lists[cell, k]
+            distance = 0.0
+            for channel in range(n_channels):
+                diff = value[channel] - centers[j, channel]
+                distance += diff * diff
+            if distance < best_distance:
+                best, best_distance = j, distance
+    return best
+
+
+@njit(cache=True, nogil=True)
+def floyd_steinberg(
+    image,
+    centers,
+    low,
+    high,
+    cell_size,
+    cells_per_axis,
+    cell_lists,
+    n_listed,
+    strength,
+    labels,
+):
+    """Floyd-Steinberg error diffusion over one image, serpentine scan.
+
+    ``image`` holds working-space colors, shape ``(H, W, C)``; ``labels`` receives
+    the palette index of every pixel. A diffused color is clamped into the box of
+    the grid (the image's and the palette's colors) before its nearest palette
+    color is found; ``strength`` scales the error passed on.
+    """
+    height, width, n_channels = image.shape
+    n_centers = centers.shape[0]
+    # A color closer to center j than half the distance from j to any other
+    # center has j as its only nearest center: no search needed.
+    quarter_gap = np.full(n_centers, np.inf)
+    for j in range(n_centers):
+        for other in range(n_centers):
+            if other != j:
+                quarter_gap[j] = min(
+                    quarter_gap[j], 0.25 * _squared_distance(centers, j, centers, other)
+                )
+    # Error rows with one pixel of margin on each side.
+    current = np.zeros((width + 2, n_channels))
+    below = np.zeros((width + 2, n_channels))
+    value = np.empty(n_channels)
+    j = 0
+    for y in range(height):
+        forward = y % 2 == 0
+        step = 1 if forward else -1
+        for k in range(width):
+            x = k if forward else width - 1 - k
+            previous = j
+            distance = 0.0
+            for channel in range(n_channels):
+                v = image[y, x, channel] + current[x + 1, channel]
+                v = min(max(v, low[channel]), high[channel])
+                value[channel] = v
+                diff = v - centers[previous, channel]
+                distance += diff * diff
+            if distance >= quarter_gap[previous]:
+                j = _nearest_on_grid(
+                    value,
+                    centers,
+                    low,
+                    high,
+                    cell_size,
+                    cells_per_axis,
+                    cell_lists,
+                    n_listed,
+                )
+            labels[y, x] = j
+            for channel in range(n_channels):
+                error = (value[channel] - centers[j, channel]) * strength
+                current[x + 1 + step, channel] += error * (7 / 16)
+                below[x + 1 - step, channel] += error * (3 / 16)
+                below[x + 1, channel] += error * (5 / 16)
+                below[x + 1 + step, channel] += error * (1 / 16)
+        current, below = below, current
+        below[:] = 0.0
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def nearest_on_grid(
+    points, centers, low, high, cell_size, cells_per_axis, cell_lists, n_listed, labels
+):
+    """Nearest center of every point (clamped into the grid's box)."""
+    n_points, n_channels = points.shape
+    chunk = 4096
+    for first in prange((n_points + chunk - 1) // chunk):
+        value = np.empty(n_channels)
+        for i in range(first * chunk, min((first + 1) * chunk, n_points)):
+            for channel in range(n_channels):
+                value[channel] = points[i, channel]
+            labels[i] = _nearest_on_grid(
+                value,
+                centers,
+                low,
+                high,
+                cell_size,
+                cells_per_axis,
+                cell_lists,
+                n_listed,
+            )

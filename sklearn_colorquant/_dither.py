@@ -1,0 +1,98 @@
+"""Dithering: mapping images to a palette with error diffusion or an ordered pattern.
+
+Dithering needs an image's 2-D layout, so it lives with the image helpers rather
+than in ``transform``. Both methods work in the quantizer's working color space,
+so that dithering in CIELAB diffuses perceptual error.
+"""
+
+from functools import cache
+
+import numpy as np
+
+from . import _kernels
+from ._color_spaces import to_working
+
+DITHER_METHODS = ("floyd-steinberg", "ordered")
+
+# Bayer's 8x8 threshold matrix, as offsets in (-0.5, 0.5).
+_BAYER = np.array([[0, 2], [3, 1]])
+for _ in range(2):
+    _BAYER = np.block([[4 * _BAYER, 4 * _BAYER + 2], [4 * _BAYER + 3, 4 * _BAYER + 1]])
+_BAYER = (_BAYER + 0.5) / _BAYER.size - 0.5
+
+
+def dither_labels(images, centers, color_space, method, strength):
+    """Palette index of every pixel of dithered ``images``.
+
+    Parameters
+    ----------
+    images : ndarray of shape (N, H, W, C), float64
+        Images in the working color space.
+    centers : ndarray of shape (n_colors, C), float64
+        The palette in the working color space.
+    color_space : str
+        The working color space.
+    method : {"floyd-steinberg", "ordered"}
+    strength : float in [0, 1]
+        Share of the error passed on (Floyd-Steinberg), or scale of the pattern
+        relative to the typical distance between palette colors (ordered).
+
+    Returns
+    -------
+    labels : ndarray of shape (N, H, W), int64
+    """
+    if method not in DITHER_METHODS:
+        raise ValueError(
+            f"dither must be one of {DITHER_METHODS} or None, got {method!r}."
+        )
+    if not 0 <= strength <= 1:
+        raise ValueError(f"dither_strength must be between 0 and 1, got {strength!r}.")
+    n_channels = images.shape[-1]
+    # Diffused colors are clamped into the RGB gamut (and the palette's box): the
+    # same box for every image, so a batch dithers as its images one by one.
+    gamut_low, gamut_high = gamut_box(color_space, n_channels)
+    low = np.minimum(gamut_low, centers.min(axis=0))
+    high = np.maximum(gamut_high, centers.max(axis=0))
+    cells_per_axis = 32 if n_channels <= 3 else 8 if n_channels == 4 else 1
+    cell_size = (high - low) / cells_per_axis
+    cell_size[cell_size == 0] = 1.0
+    grid = (low, high, cell_size, cells_per_axis)
+    lists = _kernels.list_grid(centers, low, cell_size, cells_per_axis)
+    labels = np.empty(images.shape[:-1], dtype=np.int64)
+    if method == "floyd-steinberg":
+        for image, image_labels in zip(images, labels):
+            _kernels.floyd_steinberg(
+                np.ascontiguousarray(image),
+                centers,
+                *grid,
+                *lists,
+                strength,
+                image_labels,
+            )
+        return labels
+    height, width = images.shape[1:3]
+    pattern = np.tile(_BAYER, (height // 8 + 1, width // 8 + 1))[:height, :width]
+    offsets = (strength * _palette_spacing(centers)) * pattern[None, :, :, None]
+    shifted = np.ascontiguousarray((images + offsets).reshape(-1, n_channels))
+    _kernels.nearest_on_grid(shifted, centers, *grid, *lists, labels.reshape(-1))
+    return labels
+
+
+@cache
+def gamut_box(color_space, n_channels):
+    """Lowest and highest working-space coordinates of RGB colors."""
+    if color_space == "rgb":
+        return np.zeros(n_channels), np.full(n_channels, 255.0)
+    levels = np.linspace(0.0, 1.0, 33)
+    cube = np.stack(np.meshgrid(levels, levels, levels), axis=-1).reshape(-1, 3)
+    working = to_working(cube, np.float64, color_space)
+    return working.min(axis=0), working.max(axis=0)
+
+
+def _palette_spacing(centers):
+    """Median distance from a palette color to its nearest other palette color."""
+    if len(centers) < 2:
+        return 0.0
+    squared = ((centers[:, None, :] - centers[None, :, :]) ** 2).sum(-1)
+    np.fill_diagonal(squared, np.inf)
+    return float(np.median(np.sqrt(squared.min(axis=1))))
