@@ -1,8 +1,18 @@
 """Color quantization as a scikit-learn estimator."""
 
 from ._image import apply_palette, quantize_image
+from ._io import load_palette, read_image, save_indexed_image, save_palette
 from ._quantizer import ColorQuantizer
 
 __version__ = "0.1.0"
 
-__all__ = ["ColorQuantizer", "apply_palette", "quantize_image", "__version__"]
+__all__ = [
+    "ColorQuantizer",
+    "apply_palette",
+    "load_palette",
+    "quantize_image",
+    "read_image",
+    "save_indexed_image",
+    "save_palette",
+    "__version__",
+]

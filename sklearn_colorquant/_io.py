@@ -1,34 +1,257 @@
-"""Writing quantized images as indexed (palette) files."""
+"""Image and palette files: reading what Pillow reads, writing indexed images."""
+
+import json
+from pathlib import Path
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from ._distinct import distinct_colors
+
+PALETTE_SUFFIXES = (".gpl", ".json")
+INDEXED_SUFFIXES = (".png", ".gif")
 
 
-def save_indexed_image(path, indices, palette):
-    """Write an indexed PNG or GIF: one palette index per pixel, the palette embedded.
+def read_image(path):
+    """Read an image file as an array, upright, in the mode that keeps its content.
 
     Parameters
     ----------
     path : str or path-like
-        Output file; the format follows the extension (``.png``, ``.gif``).
+        Any file Pillow reads. EXIF orientation is applied.
+
+    Returns
+    -------
+    image : ndarray
+        ``(H, W, 3)`` uint8 for color, ``(H, W, 4)`` uint8 when the file has an
+        alpha channel or a transparent palette entry, ``(H, W)`` uint8 for
+        grayscale and ``(H, W)`` uint16 for 16-bit grayscale. Pillow reads 16-bit
+        color PNGs as 8-bit.
+
+    Raises
+    ------
+    ValueError
+        When the file is not an image, is truncated, or is larger than Pillow's
+        decompression-bomb limit; the message names the file.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from PIL import Image
+    >>> from sklearn_colorquant import read_image
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "gray.png"
+    >>> Image.new("L", (4, 3), 128).save(path)
+    >>> read_image(path).shape, read_image(path).dtype
+    ((3, 4), dtype('uint8'))
+    """
+    try:
+        with Image.open(path) as opened:
+            image = ImageOps.exif_transpose(opened)
+            image.load()
+    except UnidentifiedImageError:
+        raise ValueError(f"{path}: not an image file Pillow can read") from None
+    except Image.DecompressionBombError as error:
+        raise ValueError(f"{path}: too large to read safely ({error})") from None
+    except OSError as error:
+        raise ValueError(f"{path}: cannot read the image ({error})") from None
+    return np.asarray(_content_mode(image))
+
+
+def _content_mode(image):
+    if image.mode in ("RGB", "RGBA", "L"):
+        return image
+    if image.mode == "P":
+        return image.convert("RGBA" if "transparency" in image.info else "RGB")
+    if image.mode in ("LA", "PA", "RGBa", "La"):
+        return image.convert("RGBA")
+    if image.mode == "1":
+        return image.convert("L")
+    if image.mode.startswith("I;16"):
+        return Image.fromarray(np.asarray(image).astype(np.uint16))
+    if image.mode == "I":
+        values = np.asarray(image)
+        if values.min() >= 0 and values.max() <= 65535:
+            return Image.fromarray(values.astype(np.uint16))
+    if image.mode == "F":
+        return image
+    return image.convert("RGB")
+
+
+def save_indexed_image(path, indices, palette, *, alpha=None):
+    """Write an indexed PNG or GIF: one palette index per pixel, the palette inside.
+
+    Parameters
+    ----------
+    path : str or path-like
+        Output file; ``.png`` or ``.gif``.
     indices : ndarray of shape (H, W)
         Palette index of each pixel, below ``len(palette)``.
     palette : ndarray of shape (k, 3), uint8
         RGB palette, at most 256 colors.
+    alpha : ndarray of shape (k,), uint8, optional
+        Opacity of each palette color (PNG's tRNS table). A GIF holds at most one
+        transparent color, fully transparent.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> import numpy as np
+    >>> from sklearn_colorquant import read_image, save_indexed_image
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "tiny.png"
+    >>> palette = np.array([[255, 0, 0], [0, 0, 255]], dtype=np.uint8)
+    >>> save_indexed_image(path, np.array([[0, 1], [1, 0]]), palette)
+    >>> read_image(path)[0, 1]
+    array([  0,   0, 255], dtype=uint8)
     """
+    path = Path(path)
     palette = np.asarray(palette)
+    suffix = path.suffix.lower()
+    if suffix not in INDEXED_SUFFIXES:
+        raise ValueError(
+            f"{path}: indexed images are written as {' or '.join(INDEXED_SUFFIXES)}."
+        )
     if palette.ndim != 2 or palette.shape[1] != 3 or palette.dtype != np.uint8:
         raise ValueError(
             f"An indexed file needs a uint8 RGB palette of shape (k, 3), got dtype "
             f"{palette.dtype} and shape {palette.shape}."
         )
-    if len(palette) > 256:
+    if not 1 <= len(palette) <= 256:
         raise ValueError(
-            f"Indexed PNG and GIF files hold at most 256 colors, got {len(palette)}."
+            f"Indexed PNG and GIF files hold 1 to 256 colors, got {len(palette)}."
         )
     indices = np.ascontiguousarray(indices, dtype=np.uint8)
     height, width = indices.shape
     image = Image.frombytes("P", (width, height), indices.tobytes())
     # Pillow picks the PNG bit depth (1, 2, 4 or 8) from the palette's length.
     image.putpalette(palette.ravel().tolist())
-    image.save(path, optimize=True)
+    options = {}
+    if alpha is not None:
+        alpha = np.asarray(alpha, dtype=np.uint8)
+        if suffix == ".png":
+            options["transparency"] = alpha.tobytes()
+        else:
+            transparent = np.flatnonzero(alpha == 0)
+            if len(transparent):
+                options["transparency"] = int(transparent[0])
+    if suffix == ".gif":
+        # Keep the palette as given: Pillow's GIF optimizer would reorder it.
+        options["optimize"] = False
+    else:
+        options["optimize"] = True
+    image.save(path, **options)
+
+
+def save_palette(path, palette):
+    """Write a palette as a GIMP palette (``.gpl``) or as JSON hex codes (``.json``).
+
+    Parameters
+    ----------
+    path : str or path-like
+    palette : array-like of shape (k, 3), uint8
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from sklearn_colorquant import load_palette, save_palette
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "two.json"
+    >>> save_palette(path, [[255, 0, 0], [0, 128, 255]])
+    >>> path.read_text()
+    '["#ff0000", "#0080ff"]'
+    >>> load_palette(path).tolist()
+    [[255, 0, 0], [0, 128, 255]]
+    """
+    path = Path(path)
+    palette = _check_rgb_palette(np.asarray(palette), path)
+    suffix = path.suffix.lower()
+    if suffix == ".json":
+        path.write_text(json.dumps([_hex(color) for color in palette]))
+    elif suffix == ".gpl":
+        lines = ["GIMP Palette", f"Name: {path.stem}", "Columns: 16", "#"]
+        for red, green, blue in palette:
+            lines.append(f"{red:3d} {green:3d} {blue:3d}\t{_hex((red, green, blue))}")
+        path.write_text("\n".join(lines) + "\n")
+    else:
+        raise ValueError(f"{path}: palettes are written as .gpl or .json.")
+
+
+def load_palette(path):
+    """Read a palette from a ``.gpl`` or ``.json`` file, or from an image.
+
+    An indexed image gives its palette; another image gives its distinct colors,
+    if it has at most 256 of them.
+
+    Parameters
+    ----------
+    path : str or path-like
+
+    Returns
+    -------
+    palette : ndarray of shape (k, 3), uint8
+        Ready to use as ``ColorQuantizer(codebook=palette)``.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".json":
+        try:
+            codes = json.loads(path.read_text())
+            palette = [
+                [int(code.lstrip("#")[i : i + 2], 16) for i in (0, 2, 4)]
+                for code in codes
+            ]
+        except (ValueError, TypeError, AttributeError):
+            raise ValueError(
+                f"{path}: expected a JSON list of '#rrggbb' codes"
+            ) from None
+        return _check_rgb_palette(np.array(palette, dtype=np.int64), path)
+    if suffix == ".gpl":
+        return _check_rgb_palette(_read_gpl(path), path)
+    try:
+        with Image.open(path) as image:
+            if image.mode == "P":
+                used = np.unique(np.asarray(image))
+                palette = np.asarray(
+                    image.getpalette()[: 3 * (used.max() + 1)], np.uint8
+                )
+                return palette.reshape(-1, 3)
+    except UnidentifiedImageError:
+        raise ValueError(f"{path}: neither a palette file nor an image") from None
+    image = read_image(path)
+    colors, _ = distinct_colors(
+        image[..., :3].reshape(-1, 3) if image.ndim == 3 else image.reshape(-1, 1)
+    )
+    if len(colors) > 256 or colors.shape[1] != 3:
+        raise ValueError(
+            f"{path}: has {len(colors)} colors; a palette image has at most 256 RGB "
+            "colors. Quantize it first, or pass a .gpl or .json palette."
+        )
+    return colors
+
+
+def _read_gpl(path):
+    lines = path.read_text().splitlines()
+    if not lines or lines[0].strip() != "GIMP Palette":
+        raise ValueError(f"{path}: a GIMP palette starts with 'GIMP Palette'")
+    colors = []
+    for line in lines[1:]:
+        fields = line.split()
+        if not fields or line.startswith("#") or ":" in fields[0]:
+            continue
+        try:
+            colors.append([int(value) for value in fields[:3]])
+        except ValueError:
+            raise ValueError(f"{path}: cannot read the color line {line!r}") from None
+    return np.array(colors, dtype=np.int64).reshape(-1, 3)
+
+
+def _check_rgb_palette(palette, path):
+    if palette.ndim != 2 or palette.shape[1] != 3 or not 1 <= len(palette) <= 256:
+        raise ValueError(
+            f"{path}: a palette holds 1 to 256 RGB colors, got shape {palette.shape}."
+        )
+    if palette.min() < 0 or palette.max() > 255:
+        raise ValueError(f"{path}: palette values must lie in 0..255.")
+    return palette.astype(np.uint8)
+
+
+def _hex(color):
+    return "#{:02x}{:02x}{:02x}".format(*(int(value) for value in color))
