@@ -16,6 +16,9 @@ def quantize_image(image, n_colors=64, *, dither=None, dither_strength=1.0, **pa
     image : array-like of shape (H, W), (H, W, C) or (N, H, W, C)
         A grayscale image, a color image, or a batch sharing one palette. uint8
         images are on 0..255, float images on ``[0, 1]`` (scikit-image's rule).
+        With 4 channels (RGBA), fully transparent pixels take no part in the
+        palette and stay fully transparent; partial alpha is quantized with the
+        color, as pngquant does.
     n_colors : int, default=64
         Size of the palette.
     dither : {"floyd-steinberg", "ordered"}, default=None
@@ -52,6 +55,12 @@ def quantize_image(image, n_colors=64, *, dither=None, dither_strength=1.0, **pa
     """
     image = np.asarray(image)
     pixels = _image_pixels(image)
+    if pixels.shape[1] == 4:
+        _check_rgba(params.get("color_space", "rgb"))
+        # Fully transparent pixels take no palette color: their RGB means nothing.
+        pixels = pixels[pixels[:, 3] > 0]
+        if not len(pixels):
+            raise ValueError("Every pixel of the image is fully transparent.")
     quantizer = ColorQuantizer(n_colors, **params).fit(pixels)
     quantized = apply_palette(
         image, quantizer, dither=dither, dither_strength=dither_strength
@@ -81,7 +90,8 @@ def apply_palette(
         scale of the pattern.
     return_indices : bool, default=False
         Return the palette index of each pixel, shape ``image.shape[:-1]``
-        (``(H, W)`` for a grayscale image), instead of the colors.
+        (``(H, W)`` for a grayscale image), instead of the colors. In an RGBA
+        image, fully transparent pixels get the index ``quantizer.n_colors_``.
 
     Returns
     -------
@@ -107,16 +117,22 @@ def apply_palette(
     pixels = _image_pixels(image)
     pixel_quantizer = _pixel_indexer(quantizer)
     if dither is None:
-        labels = pixel_quantizer.transform(pixels)[:, 0]
+        labels = pixel_quantizer.transform(pixels)[:, 0].astype(np.intp)
     else:
         labels = _dithered_labels(
             image, pixels, pixel_quantizer, dither, dither_strength
         )
-    if return_indices:
-        return labels.reshape(image.shape[:-1] if image.ndim > 2 else image.shape)
     palette = from_unit(
         to_unit(quantizer.palette_, quantizer.palette_.dtype), image.dtype
     )
+    if pixels.shape[1] == 4:
+        # Fully transparent pixels take the index past the palette, and stay
+        # fully transparent.
+        _check_rgba(quantizer.color_space)
+        labels[pixels[:, 3] == 0] = len(palette)
+        palette = np.concatenate([palette, np.zeros((1, 4), dtype=palette.dtype)])
+    if return_indices:
+        return labels.reshape(image.shape[:-1] if image.ndim > 2 else image.shape)
     return palette[labels].reshape(image.shape)
 
 
@@ -129,6 +145,15 @@ def _dithered_labels(image, pixels, quantizer, method, strength):
     centers = quantizer.cluster_centers_
     labels = dither_labels(images, centers, quantizer.color_space, method, strength)
     return labels.reshape(-1)
+
+
+def _check_rgba(color_space):
+    if color_space != "rgb":
+        raise ValueError(
+            "RGBA images are quantized with color_space='rgb' (alpha is a fourth "
+            f"channel), got color_space={color_space!r}. Drop the alpha channel to "
+            "use a perceptual space."
+        )
 
 
 def _image_pixels(image):
