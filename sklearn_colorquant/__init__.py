@@ -1,5 +1,6 @@
 """Color quantization as a scikit-learn estimator."""
 
+from ._batch import quantize_images
 from ._image import apply_palette, quantize_image
 from ._io import load_palette, read_image, save_indexed_image, save_palette
 from ._quantizer import ColorQuantizer
@@ -11,6 +12,7 @@ __all__ = [
     "apply_palette",
     "load_palette",
     "quantize_image",
+    "quantize_images",
     "read_image",
     "save_indexed_image",
     "save_palette",

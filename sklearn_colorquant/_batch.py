@@ -1,0 +1,114 @@
+"""Many images at once: each with its own palette, or all with one."""
+
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.utils import check_random_state
+
+from ._image import _image_pixels, apply_palette, quantize_image
+
+# Pixels drawn from all images, in all, to fit a shared palette.
+_SHARED_SAMPLE = 1_000_000
+
+
+def quantize_images(
+    images,
+    n_colors=64,
+    *,
+    shared_palette=False,
+    dither=None,
+    dither_strength=1.0,
+    n_jobs=None,
+    verbose=0,
+    random_state=None,
+    **params,
+):
+    """Quantize many images, each with its own palette or all with one.
+
+    Parameters
+    ----------
+    images : sequence of array-like, or array-like of shape (N, H, W, C)
+        Images of any sizes, all with the same number of channels.
+    n_colors : int, default=64
+        Palette size.
+    shared_palette : bool, default=False
+        Fit one palette on pixels drawn from all the images (at most 1,000,000,
+        spread evenly over them) and map every image to it, as for animation
+        frames, a sprite sheet or a dataset. Otherwise each image gets its own.
+    dither, dither_strength
+        As for :func:`apply_palette`.
+    n_jobs : int, default=None
+        Images processed at once, in threads (the compiled loops release the
+        GIL). None means 1, -1 all cores.
+    verbose : int, default=0
+        Progress messages from joblib on long runs.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the shared sample and every palette.
+    **params
+        Other parameters of :class:`ColorQuantizer`.
+
+    Returns
+    -------
+    quantized : list of ndarray
+        The images made of palette colors, each of its input's shape and dtype.
+    quantizers : ColorQuantizer or list of ColorQuantizer
+        The shared quantizer, or one per image.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_sample_image
+    >>> from sklearn_colorquant import quantize_images
+    >>> names = ("china.jpg", "flower.jpg")
+    >>> frames = [load_sample_image(name)[::8, ::8] for name in names]
+    >>> quantized, quantizer = quantize_images(
+    ...     frames, 8, shared_palette=True, random_state=0
+    ... )
+    >>> len(quantized), quantizer.n_colors_
+    (2, 8)
+    """
+    images = [np.asarray(image) for image in images]
+    if not images:
+        raise ValueError("No images to quantize.")
+    random_state = check_random_state(random_state)
+    parallel = Parallel(n_jobs=n_jobs, prefer="threads", verbose=verbose)
+    options = {"dither": dither, "dither_strength": dither_strength}
+    if shared_palette:
+        quantizer = fit_shared_quantizer(images, n_colors, random_state, **params)
+        quantized = parallel(
+            delayed(apply_palette)(image, quantizer, **options) for image in images
+        )
+        return list(quantized), quantizer
+    seeds = random_state.randint(np.iinfo(np.int32).max, size=len(images))
+    results = parallel(
+        delayed(quantize_image)(image, n_colors, random_state=seed, **options, **params)
+        for image, seed in zip(images, seeds)
+    )
+    return [image for image, _ in results], [quantizer for _, quantizer in results]
+
+
+def fit_shared_quantizer(images, n_colors, random_state, **params):
+    """One quantizer fitted on pixels drawn evenly from all ``images``."""
+    sample = _shared_sample(images, check_random_state(random_state))
+    _, quantizer = quantize_image(
+        sample[None], n_colors, random_state=random_state, **params
+    )
+    return quantizer
+
+
+def _shared_sample(images, random_state):
+    """Pixels drawn evenly from every image, as one row of pixels."""
+    per_image = max(1, _SHARED_SAMPLE // len(images))
+    drawn = []
+    for image in images:
+        pixels = _image_pixels(image)
+        if pixels.shape[1] == 4:
+            pixels = pixels[pixels[:, 3] > 0]
+        if len(pixels) > per_image:
+            pixels = pixels[random_state.choice(len(pixels), per_image, replace=False)]
+        drawn.append(pixels)
+    channels = {pixels.shape[1] for pixels in drawn}
+    if len(channels) > 1:
+        raise ValueError(
+            f"The images have different channel counts {sorted(channels)}; a shared "
+            "palette needs one (convert them all to RGB or all to RGBA)."
+        )
+    return np.concatenate(drawn)
