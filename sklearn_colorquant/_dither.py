@@ -26,8 +26,8 @@ def dither_labels(images, centers, color_space, method, strength):
 
     Parameters
     ----------
-    images : ndarray of shape (N, H, W, C), float64
-        Images in the working color space.
+    images : ndarray of shape (N, H, W, C)
+        Images in the working color space (float64, or uint8 for uint8 RGB).
     centers : ndarray of shape (n_colors, C), float64
         The palette in the working color space.
     color_space : str
@@ -56,12 +56,15 @@ def dither_labels(images, centers, color_space, method, strength):
     cells_per_axis = 32 if n_channels <= 3 else 8 if n_channels == 4 else 1
     cell_size = (high - low) / cells_per_axis
     cell_size[cell_size == 0] = 1.0
-    grid = (low, high, cell_size, cells_per_axis)
+    grid = (low, high, 1.0 / cell_size, cells_per_axis)
     lists = _kernels.list_grid(centers, low, cell_size, cells_per_axis)
     labels = np.empty(images.shape[:-1], dtype=np.int64)
     if method == "floyd-steinberg":
+        scan = (
+            _kernels.floyd_steinberg_3 if n_channels == 3 else _kernels.floyd_steinberg
+        )
         for image, image_labels in zip(images, labels):
-            _kernels.floyd_steinberg(
+            scan(
                 np.ascontiguousarray(image),
                 centers,
                 *grid,

@@ -140,7 +140,11 @@ def _dithered_labels(image, pixels, quantizer, method, strength):
     # Validate as transform does, then work image by image in the working space.
     quantizer.transform(pixels[:1])
     spatial = image.shape[:2] if image.ndim <= 3 else image.shape[1:3]
-    working = to_working(pixels, pixels.dtype, quantizer.color_space)
+    if quantizer.color_space == "rgb" and pixels.dtype == np.uint8:
+        # The working space of uint8 RGB is the data itself: no float copy.
+        working = pixels
+    else:
+        working = to_working(pixels, pixels.dtype, quantizer.color_space)
     images = working.reshape(-1, *spatial, pixels.shape[1])
     centers = quantizer.cluster_centers_
     labels = dither_labels(images, centers, quantizer.color_space, method, strength)

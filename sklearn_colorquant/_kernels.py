@@ -515,7 +515,8 @@ GRID_BLOCK = 4
 @njit(cache=True, parallel=True, nogil=True)
 def list_grid(centers, low, cell_size, cells_per_axis):
     """For every cell of a uniform grid from ``low``, the centers that can be
-    nearest to one of its points: ``(cell_lists, n_listed)``, padded."""
+    nearest to one of its points: ``(listed, starts)``, the lists end to end, cell
+    ``c``'s from ``starts[c]`` to ``starts[c + 1]``."""
     n_centers, n_channels = centers.shape
     blocks_per_axis = max(cells_per_axis // GRID_BLOCK, 1)
     block_cells = cells_per_axis // blocks_per_axis
@@ -559,25 +560,38 @@ def list_grid(centers, low, cell_size, cells_per_axis):
         )
         cell_lists[cell, :n_candidates] = candidates[:n_candidates]
         n_listed[cell] = n_candidates
-    return cell_lists, n_listed
+    # Stored end to end, the lists stay in cache where padded rows would not.
+    starts = np.zeros(n_cells + 1, dtype=np.int64)
+    for cell in range(n_cells):
+        starts[cell + 1] = starts[cell] + n_listed[cell]
+    listed = np.empty(starts[n_cells], dtype=np.int16)
+    for cell in prange(n_cells):
+        listed[starts[cell] : starts[cell + 1]] = cell_lists[cell, : n_listed[cell]]
+    return listed, starts
 
 
 @njit(cache=True, nogil=True, inline="always")
 def _nearest_on_grid(
-    value, centers, low, high, cell_size, cells_per_axis, cell_lists, n_listed
+    value, centers, low, high, inverse_size, cells_per_axis, listed, starts
 ):
-    """Nearest center of ``value`` (clamped into the grid's box, in place)."""
+    """Nearest center of ``value`` (clamped into the grid's box, in place).
+
+    Multiplying by the cells' inverse size rather than dividing by their size
+    shortens the chain each dithered pixel waits on; a point that rounds into a
+    neighboring cell lies on that cell's box, which the lists allow for.
+    """
     n_channels = value.shape[0]
     cell = 0
     for channel in range(n_channels):
         value[channel] = min(max(value[channel], low[channel]), high[channel])
-        index = int((value[channel] - low[channel]) / cell_size[channel])
+        index = int((value[channel] - low[channel]) * inverse_size[channel])
         cell = cell * cells_per_axis + min(index, cells_per_axis - 1)
-    best = cell_lists[cell, 0]
-    if n_listed[cell] > 1:
+    first, stop = starts[cell], starts[cell + 1]
+    best = listed[first]
+    if stop - first > 1:
         best_distance = np.inf
-        for k in range(n_listed[cell]):
-            j = cell_lists[cell, k]
+        for k in range(first, stop):
+            j = listed[k]
             distance = 0.0
             for channel in range(n_channels):
                 diff = value[channel] - centers[j, channel]
@@ -593,10 +607,10 @@ def floyd_steinberg(
     centers,
     low,
     high,
-    cell_size,
+    inverse_size,
     cells_per_axis,
-    cell_lists,
-    n_listed,
+    listed,
+    starts,
     strength,
     labels,
 ):
@@ -642,10 +656,10 @@ def floyd_steinberg(
                     centers,
                     low,
                     high,
-                    cell_size,
+                    inverse_size,
                     cells_per_axis,
-                    cell_lists,
-                    n_listed,
+                    listed,
+                    starts,
                 )
             labels[y, x] = j
             for channel in range(n_channels):
@@ -660,7 +674,7 @@ def floyd_steinberg(
 
 @njit(cache=True, parallel=True, nogil=True)
 def nearest_on_grid(
-    points, centers, low, high, cell_size, cells_per_axis, cell_lists, n_listed, labels
+    points, centers, low, high, inverse_size, cells_per_axis, listed, starts, labels
 ):
     """Nearest center of every point (clamped into the grid's box)."""
     n_points, n_channels = points.shape
@@ -675,8 +689,103 @@ def nearest_on_grid(
                 centers,
                 low,
                 high,
-                cell_size,
+                inverse_size,
                 cells_per_axis,
-                cell_lists,
-                n_listed,
+                listed,
+                starts,
             )
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _nearest_on_grid_3(
+    r, g, b, centers, low, inverse_size, cells_per_axis, listed, starts
+):
+    """``_nearest_on_grid`` for 3 channels already clamped into the box."""
+    top = cells_per_axis - 1
+    cell = min(int((r - low[0]) * inverse_size[0]), top)
+    cell = cell * cells_per_axis + min(int((g - low[1]) * inverse_size[1]), top)
+    cell = cell * cells_per_axis + min(int((b - low[2]) * inverse_size[2]), top)
+    first, stop = starts[cell], starts[cell + 1]
+    best = listed[first]
+    if stop - first > 1:
+        best_distance = np.inf
+        for k in range(first, stop):
+            j = listed[k]
+            dr, dg, db = r - centers[j, 0], g - centers[j, 1], b - centers[j, 2]
+            distance = dr * dr + dg * dg + db * db
+            # Selects rather than a branch: which candidate wins is unpredictable.
+            closer = distance < best_distance
+            best = j if closer else best
+            best_distance = distance if closer else best_distance
+    return best
+
+
+@njit(cache=True, nogil=True)
+def floyd_steinberg_3(
+    image,
+    centers,
+    low,
+    high,
+    inverse_size,
+    cells_per_axis,
+    listed,
+    starts,
+    strength,
+    labels,
+):
+    """``floyd_steinberg`` for 3 channels, written out channel by channel.
+
+    Numba cannot unroll loops over a channel count it does not know: written out,
+    the scan runs several times faster, and 3 channels are the common case.
+    """
+    height, width, _ = image.shape
+    quarter_gap = np.full(centers.shape[0], np.inf)
+    for j in range(centers.shape[0]):
+        for other in range(centers.shape[0]):
+            if other != j:
+                quarter_gap[j] = min(
+                    quarter_gap[j], 0.25 * _squared_distance(centers, j, centers, other)
+                )
+    current = np.zeros((width + 2, 3))
+    below = np.zeros((width + 2, 3))
+    j = 0
+    for y in range(height):
+        forward = y % 2 == 0
+        step = 1 if forward else -1
+        for k in range(width):
+            x = k if forward else width - 1 - k
+            r = min(max(image[y, x, 0] + current[x + 1, 0], low[0]), high[0])
+            g = min(max(image[y, x, 1] + current[x + 1, 1], low[1]), high[1])
+            b = min(max(image[y, x, 2] + current[x + 1, 2], low[2]), high[2])
+            dr, dg, db = r - centers[j, 0], g - centers[j, 1], b - centers[j, 2]
+            if dr * dr + dg * dg + db * db >= quarter_gap[j]:
+                j = _nearest_on_grid_3(
+                    r,
+                    g,
+                    b,
+                    centers,
+                    low,
+                    inverse_size,
+                    cells_per_axis,
+                    listed,
+                    starts,
+                )
+            labels[y, x] = j
+            er = (r - centers[j, 0]) * strength
+            eg = (g - centers[j, 1]) * strength
+            eb = (b - centers[j, 2]) * strength
+            ahead, behind = x + 1 + step, x + 1 - step
+            current[ahead, 0] += er * (7 / 16)
+            current[ahead, 1] += eg * (7 / 16)
+            current[ahead, 2] += eb * (7 / 16)
+            below[behind, 0] += er * (3 / 16)
+            below[behind, 1] += eg * (3 / 16)
+            below[behind, 2] += eb * (3 / 16)
+            below[x + 1, 0] += er * (5 / 16)
+            below[x + 1, 1] += eg * (5 / 16)
+            below[x + 1, 2] += eb * (5 / 16)
+            below[ahead, 0] += er * (1 / 16)
+            below[ahead, 1] += eg * (1 / 16)
+            below[ahead, 2] += eb * (1 / 16)
+        current, below = below, current
+        below[:] = 0.0
