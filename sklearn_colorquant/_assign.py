@@ -138,10 +138,12 @@ class PaletteIndex:
             self._get_table(colors.shape[1])[pack_uint8(colors)] = labels + 1
 
     def labels(self, pixels):
-        """Palette index of each pixel, shape ``(n_pixels,)``, int64."""
+        """Palette index of each pixel, shape ``(n_pixels,)``: uint8 from the
+        cube's lists, int64 otherwise."""
         if _is_small_uint8(pixels):
             if self._uses_cube():
-                labels = np.empty(len(pixels), dtype=np.int64)
+                # At most 256 colors: uint8 labels, the size of the output.
+                labels = np.empty(len(pixels), dtype=np.uint8)
                 cell_lists, n_listed = self._get_cube()
                 _kernels.nearest_in_cube(
                     pixels, self.centers, cell_lists, n_listed, labels

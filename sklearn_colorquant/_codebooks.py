@@ -10,7 +10,7 @@ from ._kmeans import weighted_kmeans
 CODEBOOK_NAMES = ("kmeans", "minibatch", "random")
 
 
-def learn_centers(codebook, colors, weights, n_colors, random_state):
+def learn_centers(codebook, colors, weights, n_colors, random_state, to_working=None):
     """Learn ``n_colors`` centers from ``colors`` weighted by ``weights``.
 
     Parameters
@@ -26,6 +26,10 @@ def learn_centers(codebook, colors, weights, n_colors, random_state):
         How many pixels have each color.
     n_colors : int
     random_state : RandomState instance
+    to_working : callable, optional
+        Converts colors given in the data's scale into the working space: a
+        clusterer's array ``init`` is read in the data's scale, as a fixed
+        palette is.
 
     Returns
     -------
@@ -39,7 +43,7 @@ def learn_centers(codebook, colors, weights, n_colors, random_state):
     if isinstance(codebook, str):
         clusterer = MiniBatchKMeans(n_clusters=n_colors, random_state=seed)
     else:
-        clusterer = _configured_clone(codebook, n_colors, seed)
+        clusterer = _configured_clone(codebook, n_colors, seed, to_working)
 
     if has_fit_parameter(clusterer, "sample_weight"):
         clusterer.fit(colors, sample_weight=weights)
@@ -63,10 +67,18 @@ def learn_centers(codebook, colors, weights, n_colors, random_state):
     return centers
 
 
-def _configured_clone(clusterer, n_colors, seed):
+def _configured_clone(clusterer, n_colors, seed, to_working):
     clusterer = clone(clusterer)
     params = clusterer.get_params(deep=False)
     updates = {}
+    init = params.get("init")
+    if (
+        to_working is not None
+        and not isinstance(init, str)
+        and hasattr(init, "__len__")
+    ):
+        # Starting centers come in the data's scale; the clusterer sees working colors.
+        updates["init"] = to_working(np.asarray(init))
     if "n_clusters" in params:
         updates["n_clusters"] = n_colors
     if "random_state" in params and params["random_state"] is None:

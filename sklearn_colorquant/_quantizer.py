@@ -62,7 +62,8 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
           (for example :class:`~sklearn.cluster.BisectingKMeans`): it is cloned,
           its ``n_clusters`` set to ``n_colors`` and, if it is None, its
           ``random_state`` set from ``random_state``; it sees the working color
-          space;
+          space, and an array ``init`` is read in the data's scale, as a fixed
+          palette is (so ``KMeans(init=palette, n_init=1)`` refines a palette);
         - an array-like of shape ``(k, n_channels)``: a fixed palette in the scale
           of the data (0..255 for uint8 data), used as it is.
 
@@ -281,7 +282,12 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
                 centers = working_colors
             else:
                 centers = learn_centers(
-                    self.codebook, working_colors, counts, self.n_colors, random_state
+                    self.codebook,
+                    working_colors,
+                    counts,
+                    self.n_colors,
+                    random_state,
+                    lambda init: to_working(init, X.dtype, self.color_space),
                 )
             palette = _unique_rows(
                 from_unit(from_working(centers, self.color_space), X.dtype)
@@ -322,7 +328,7 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
         if self.encode == "color":
             palette = from_unit(self._unit_palette(), X.dtype)
             return palette[labels].reshape(X.shape)
-        return labels.astype(_index_dtype(self.n_colors_))
+        return labels.astype(_index_dtype(self.n_colors_), copy=False)
 
     def inverse_transform(self, X):
         """Turn palette indices back into colors.

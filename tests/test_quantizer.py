@@ -318,3 +318,17 @@ def test_uint16_data_is_on_the_16_bit_scale(china_pixels):
     np.testing.assert_allclose(
         quantizer.cluster_centers_[:, 0].max(), 100, atol=15
     )  # L* of the brightest color: the data were read on the 16-bit scale
+
+
+@pytest.mark.parametrize("color_space", ["rgb", "lab"])
+def test_clusterer_init_palette_is_read_in_the_data_scale(china_pixels, color_space):
+    # Found by the property tests: an init palette in the data's scale (floats on
+    # [0, 1] here) must be converted into the working space before the clusterer
+    # starts from it, or the refinement starts from nonsense.
+    pixels = china_pixels / 255.0
+    start = ColorQuantizer(8, codebook="random", random_state=0).fit(pixels).palette_
+    fixed = ColorQuantizer(codebook=start, color_space=color_space).fit(pixels)
+    refined = ColorQuantizer(
+        8, codebook=KMeans(8, init=start, n_init=1), color_space=color_space
+    ).fit(pixels)
+    assert refined.score(pixels) >= fixed.score(pixels)
