@@ -433,6 +433,67 @@ def large_image(megapixels, n_colors=256):
     ]
 
 
+_TRANSFORM_MEMORY_CHILD = textwrap.dedent(
+    """
+    import json, sys, time
+    import numpy as np
+    from PIL import Image
+    from sklearn.datasets import load_sample_image
+    from sklearn_colorquant import ColorQuantizer
+
+    megapixels = float(sys.argv[1])
+    china = load_sample_image("china.jpg")
+    quantizer = ColorQuantizer(256, random_state=0).fit(china.reshape(-1, 3))
+    scale = (megapixels * 1e6 / (china.shape[0] * china.shape[1])) ** 0.5
+    size = (round(china.shape[1] * scale), round(china.shape[0] * scale))
+    pixels = np.asarray(Image.fromarray(china).resize(size)).reshape(-1, 3)
+
+    def status(field):
+        for line in open("/proc/self/status"):
+            if line.startswith(field):
+                return int(line.split()[1]) / 1024
+
+    # Reset the peak resident size (Linux), so that it measures transform alone.
+    with open("/proc/self/clear_refs", "w") as handle:
+        handle.write("5")
+    before = status("VmRSS:")
+    start = time.perf_counter()
+    indices = quantizer.transform(pixels)
+    seconds = time.perf_counter() - start
+    print(json.dumps({"pixels": len(pixels), "seconds": seconds,
+                      "before_mib": before, "peak_mib": status("VmHWM:"),
+                      "indices_mib": indices.nbytes / 2**20}))
+    """
+)
+
+
+def transform_memory(megapixels=50.0):
+    """``transform`` of a large uint8 image with 256 colors: time and memory."""
+    result = subprocess.run(
+        [sys.executable, "-c", _TRANSFORM_MEMORY_CHILD, str(megapixels)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    measured = json.loads(result.stdout.strip().splitlines()[-1])
+    grown = measured["peak_mib"] - measured["before_mib"]
+    # The documented bound: the output (1 byte per pixel) and a few MiB.
+    bound = measured["indices_mib"] + 16
+    print(
+        f"\ntransform of {measured['pixels'] / 1e6:.1f} MP (uint8, 256 colors): "
+        f"{measured['seconds']:.2f} s; peak memory of the process "
+        f"{measured['peak_mib']:.0f} MiB, {grown:.0f} MiB over the "
+        f"{measured['before_mib']:.0f} MiB held before (image included); the "
+        f"output is {measured['indices_mib']:.0f} MiB"
+    )
+    return [
+        (
+            f"transform memory {grown:.0f} MiB <= output + 16 MiB = {bound:.0f} MiB",
+            grown <= bound,
+        )
+    ]
+
+
 def write_outputs(rows, output_dir):
     output_dir.mkdir(parents=True, exist_ok=True)
     csv_path = output_dir / "bench_quantizers.csv"
@@ -488,6 +549,7 @@ def main(argv=None):
     parser.add_argument("--n-colors", nargs="+", type=int, default=[16, 64, 256])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--large-megapixels", type=float, default=13.0)
+    parser.add_argument("--transform-megapixels", type=float, default=50.0)
     parser.add_argument("--output-dir", type=Path, default=Path("benchmarks/results"))
     args = parser.parse_args(argv)
 
@@ -507,6 +569,7 @@ def main(argv=None):
     verdicts += auto_size(repeats=args.repeats)
     verdicts += dithering(repeats=args.repeats)
     verdicts += large_image(args.large_megapixels)
+    verdicts += transform_memory(args.transform_megapixels)
     write_outputs(rows, args.output_dir)
 
     print("\nTargets")

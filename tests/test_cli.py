@@ -156,3 +156,33 @@ def test_quantize_images_own_and_shared_palettes(china, flower):
     again, _ = quantize_images(images, 8, shared_palette=True, n_jobs=2, random_state=0)
     for first, second in zip(shared, again):
         np.testing.assert_array_equal(first, second)
+
+
+def test_a_failed_write_leaves_no_partial_file(folder, tmp_path, monkeypatch, capsys):
+    import sklearn_colorquant._cli as cli
+
+    def write_half_then_fail(path, indices, palette, alpha=None):
+        path.write_bytes(b"\x89PNG half of a file")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(cli, "save_indexed_image", write_half_then_fail)
+    out = tmp_path / "out"
+    original = (folder / "china.png").read_bytes()
+    assert run("quantize", folder / "china.png", folder / "flower.jpg", "-o", out) == 1
+    assert "No space left on device" in capsys.readouterr().err
+    assert list(out.iterdir()) == []
+    assert (folder / "china.png").read_bytes() == original
+
+
+def test_an_interrupted_run_leaves_no_partial_file(folder, tmp_path, monkeypatch):
+    import sklearn_colorquant._cli as cli
+
+    def write_half_then_interrupt(path, indices, palette, alpha=None):
+        path.write_bytes(b"\x89PNG half of a file")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "save_indexed_image", write_half_then_interrupt)
+    out = tmp_path / "out"
+    with pytest.raises(KeyboardInterrupt):
+        run("quantize", folder / "china.png", "-o", out)
+    assert list(out.iterdir()) == []
