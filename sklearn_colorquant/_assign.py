@@ -115,7 +115,8 @@ class PaletteIndex:
     """
 
     def __init__(self, centers, color_space):
-        self.centers = centers
+        # The compiled loops are specialized by memory layout: one layout, one build.
+        self.centers = np.ascontiguousarray(centers, dtype=np.float64)
         self.color_space = color_space
         self._cube = None  # (cell_lists, n_listed)
         self._table = None

@@ -188,6 +188,16 @@ def load_palette(path):
     -------
     palette : ndarray of shape (k, 3), uint8
         Ready to use as ``ColorQuantizer(codebook=palette)``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from sklearn_colorquant import load_palette, save_palette
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "two.gpl"
+    >>> save_palette(path, [[255, 0, 0], [0, 0, 255]])
+    >>> load_palette(path)
+    array([[255,   0,   0],
+           [  0,   0, 255]], dtype=uint8)
     """
     path = Path(path)
     suffix = path.suffix.lower()

@@ -105,10 +105,10 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
 
     Attributes
     ----------
-    palette_ : ndarray of shape (n_colors_, n_channels)
+    palette_ : ndarray of shape (n_palette_colors, n_channels)
         The palette, in the space, scale and dtype of the data seen in ``fit``.
 
-    cluster_centers_ : ndarray of shape (n_colors_, n_channels)
+    cluster_centers_ : ndarray of shape (n_palette_colors, n_channels)
         The palette in the working color space, where nearest colors are found:
         float64, for ``"rgb"`` on the uint8 scale 0..255 (the palette itself for
         uint8 data), for the perceptual spaces their own coordinates.
@@ -117,13 +117,13 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
         Number of palette colors: fewer than ``n_colors`` when the data has
         fewer distinct colors.
 
-    palette_frequencies_ : ndarray of shape (n_colors_,)
+    palette_frequencies_ : ndarray of shape (n_palette_colors,)
         Share of the fitted pixels that each palette color received; sums to 1.
 
     n_features_in_ : int
         Number of features seen during ``fit``.
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (n_features,)
         Names of features seen during ``fit``, when ``X`` has string column names.
 
     See Also
@@ -226,6 +226,14 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
         -------
         self : ColorQuantizer
             The fitted quantizer.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_colorquant import ColorQuantizer
+        >>> pixels = np.array([[250, 0, 0], [240, 10, 0], [0, 0, 250]], dtype=np.uint8)
+        >>> ColorQuantizer(n_colors=2, random_state=0).fit(pixels).n_colors_
+        2
         """
         _reject_image_arrays(X)
         X = validate_data(self, X, dtype="numeric")
@@ -320,6 +328,16 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
             ``(n_samples, n_features // n_channels)`` in the smallest unsigned
             integer dtype that holds ``n_colors_``; with ``encode="color"``, the
             palette colors in the shape, scale and dtype of ``X``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_colorquant import ColorQuantizer
+        >>> pixels = np.array([[250, 0, 0], [240, 10, 0], [0, 0, 250]], dtype=np.uint8)
+        >>> quantizer = ColorQuantizer(n_colors=2, random_state=0).fit(pixels)
+        >>> indices = quantizer.transform(pixels)
+        >>> bool(indices[0, 0] == indices[1, 0] != indices[2, 0])
+        True
         """
         check_is_fitted(self)
         _reject_image_arrays(X)
@@ -344,6 +362,15 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
         X_original : ndarray of shape (n_samples, n_features)
             Palette colors in the layout, scale and dtype of the data seen in
             ``fit``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_colorquant import ColorQuantizer
+        >>> pixels = np.array([[250, 0, 0], [240, 10, 0], [0, 0, 250]], dtype=np.uint8)
+        >>> quantizer = ColorQuantizer(n_colors=2, random_state=0).fit(pixels)
+        >>> quantizer.inverse_transform(quantizer.transform(pixels))[2]
+        array([  0,   0, 250], dtype=uint8)
         """
         check_is_fitted(self)
         if self.encode == "color":
@@ -374,6 +401,15 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
         score : float
             Minus the mean, over pixels, of the squared distance to the nearest
             palette color (working space: for ``"rgb"``, the 0..255 scale).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_colorquant import ColorQuantizer
+        >>> pixels = np.array([[250, 0, 0], [240, 10, 0], [0, 0, 250]], dtype=np.uint8)
+        >>> quantizer = ColorQuantizer(n_colors=2, random_state=0).fit(pixels)
+        >>> float(quantizer.score(pixels))  # the two reds meet at (245, 5, 0)
+        -33.333333333333336
         """
         check_is_fitted(self)
         _reject_image_arrays(X)
@@ -396,6 +432,14 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
         feature_names_out : ndarray of str objects
             The input names with ``encode="color"``; otherwise one name per pixel
             of a row, ``colorquantizer0``, ``colorquantizer1``, ...
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_colorquant import ColorQuantizer
+        >>> pixels = np.array([[250, 0, 0], [240, 10, 0], [0, 0, 250]], dtype=np.uint8)
+        >>> ColorQuantizer(2, random_state=0).fit(pixels).get_feature_names_out()
+        array(['colorquantizer0'], dtype=object)
         """
         check_is_fitted(self)
         if self.encode == "color":

@@ -247,12 +247,25 @@ def make_rate_distortion_scorer(weight=20.0):
     def rate_distortion_scorer(estimator, X, y=None):
         original, quantized, n_colors = _quantized_pair(estimator, X)
         mse_255 = np.mean((original - quantized) ** 2) * 255.0**2
-        return -(mse_255 + weight * np.log2(n_colors))
+        return -float(mse_255 + weight * np.log2(n_colors))
 
     return rate_distortion_scorer
 
 
 rate_distortion_scorer = make_rate_distortion_scorer()
+rate_distortion_scorer.__doc__ = """``make_rate_distortion_scorer()``: its weight of 20.
+
+Examples
+--------
+>>> from sklearn.datasets import load_sample_image
+>>> from sklearn_colorquant import ColorQuantizer
+>>> from sklearn_colorquant.metrics import rate_distortion_scorer
+>>> pixels = load_sample_image("china.jpg")[::4, ::4].reshape(-1, 3)
+>>> small = ColorQuantizer(4, random_state=0).fit(pixels)
+>>> medium = ColorQuantizer(32, random_state=0).fit(pixels)
+>>> rate_distortion_scorer(medium, pixels) > rate_distortion_scorer(small, pixels)
+True
+"""
 
 
 def _check_pair(image_true, image_test):

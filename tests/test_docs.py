@@ -1,0 +1,19 @@
+"""Every public name documents itself with an example that runs (as a doctest)."""
+
+import inspect
+
+import pytest
+
+import sklearn_colorquant
+from sklearn_colorquant import ColorQuantizer, metrics
+
+PUBLIC = [getattr(sklearn_colorquant, name) for name in sklearn_colorquant.__all__[:-1]]
+PUBLIC += [getattr(metrics, name) for name in metrics.__all__]
+METHODS = ["fit", "transform", "inverse_transform", "score", "get_feature_names_out"]
+PUBLIC += [getattr(ColorQuantizer, name) for name in METHODS]
+
+
+@pytest.mark.parametrize("obj", PUBLIC, ids=lambda obj: obj.__qualname__)
+def test_public_docstring_has_runnable_examples(obj):
+    doc = inspect.getdoc(obj)
+    assert doc and "Examples\n--------" in doc and ">>> " in doc
