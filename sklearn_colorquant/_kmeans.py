@@ -66,18 +66,25 @@ def weighted_kmeans(points, weights, n_clusters, random_state, *, tol=1e-4):
 
     seed_points, seed_weights = levels[0][:2]
     centers = seed_points[_seeds(seed_points, seed_weights, n_clusters, random_state)]
-    for level_points, level_weights, grid, max_iter in levels:
-        centers, _ = _kernels.lloyd(
-            level_points,
-            level_weights,
-            centers,
-            grid.order,
-            grid.cell_starts,
-            grid.cell_lows,
-            grid.cell_size,
-            max_iter,
-            tolerance,
-        )
+    for *level, max_iter in levels:
+        centers = _lloyd(level, centers, max_iter, tolerance)
+    return centers
+
+
+def _lloyd(level, centers, max_iter, tolerance):
+    """Lloyd's iterations on one level, ``(points, weights, grid)``."""
+    level_points, level_weights, grid = level
+    centers, _ = _kernels.lloyd(
+        level_points,
+        level_weights,
+        centers,
+        grid.order,
+        grid.cell_starts,
+        grid.cell_lows,
+        grid.cell_size,
+        max_iter,
+        tolerance,
+    )
     return centers
 
 
@@ -139,19 +146,7 @@ def smallest_kmeans(
     medium = medium or fine
 
     def converge(centers, level, max_iter=300):
-        level_points, level_weights, grid = level
-        centers, _ = _kernels.lloyd(
-            level_points,
-            level_weights,
-            centers,
-            grid.order,
-            grid.cell_starts,
-            grid.cell_lows,
-            grid.cell_size,
-            max_iter,
-            tolerance,
-        )
-        return centers
+        return _lloyd(level, centers, max_iter, tolerance)
 
     def grow(centers, n_clusters):
         split = _split_worst(centers, n_clusters, coarse)
