@@ -118,7 +118,7 @@ class PaletteIndex:
         # The compiled loops are specialized by memory layout: one layout, one build.
         self.centers = np.ascontiguousarray(centers, dtype=np.float64)
         self.color_space = color_space
-        self._cube = None  # (cell_lists, n_listed)
+        self._cube = None  # (listed, starts): the cube's candidate lists
         self._table = None
         self._lock = threading.Lock()
 
@@ -145,10 +145,8 @@ class PaletteIndex:
             if self._uses_cube():
                 # At most 256 colors: uint8 labels, the size of the output.
                 labels = np.empty(len(pixels), dtype=np.uint8)
-                cell_lists, n_listed = self._get_cube()
-                _kernels.nearest_in_cube(
-                    pixels, self.centers, cell_lists, n_listed, labels
-                )
+                listed, starts = self._get_cube()
+                _kernels.nearest_in_cube(pixels, self.centers, listed, starts, labels)
                 return labels
             return self._labels_from_table(pixels)
         colors, _, inverse = distinct_colors(pixels, return_inverse=True)
@@ -171,7 +169,13 @@ class PaletteIndex:
     def _get_cube(self):
         with self._lock:
             if self._cube is None:
-                self._cube = _kernels.list_cube(self.centers)
+                n_channels = self.centers.shape[1]
+                self._cube = _kernels.list_grid(
+                    self.centers,
+                    np.zeros(n_channels),
+                    np.full(n_channels, float(1 << _kernels.CUBE_SHIFT)),
+                    _kernels.CUBE_CELLS_PER_AXIS,
+                )
             return self._cube
 
     def _labels_from_table(self, pixels):

@@ -338,12 +338,9 @@ def grid_cells(points, cells_per_axis):
     return order, cell_starts, cell_lows, cell_size, cell_of_point
 
 
-# Palette candidates per cell of the uint8 cube: cells of 8 levels per channel,
-# listed among the candidates of their block of 32 levels per channel.
+# The uint8 cube as a grid (``list_grid``) from 0 with cells of 8 levels per channel.
 CUBE_SHIFT = 3
 CUBE_CELLS_PER_AXIS = 256 >> CUBE_SHIFT
-BLOCK_SHIFT = 5
-BLOCKS_PER_AXIS = 256 >> BLOCK_SHIFT
 
 
 @njit(cache=True, nogil=True)
@@ -354,79 +351,18 @@ def _cube_cell(pixels, i):
     return cell
 
 
-@njit(cache=True, nogil=True)
-def _cube_box(position, per_axis, shift, n_channels):
-    """Lowest and highest integer color of a cube cell or block."""
-    # prange indices are unsigned, and unsigned % signed is a float in Numba.
-    position = np.int64(position)
-    box_low = np.empty(n_channels)
-    for channel in range(n_channels - 1, -1, -1):
-        box_low[channel] = (position % per_axis) << shift
-        position //= per_axis
-    return box_low, box_low + ((1 << shift) - 1)
-
-
-@njit(cache=True, nogil=True)
-def _block_of_cell(cell, n_channels):
-    cell = np.int64(cell)
-    block, scale = 0, 1
-    for _ in range(n_channels):
-        block += ((cell % CUBE_CELLS_PER_AXIS) >> (BLOCK_SHIFT - CUBE_SHIFT)) * scale
-        cell //= CUBE_CELLS_PER_AXIS
-        scale *= BLOCKS_PER_AXIS
-    return block
-
-
 @njit(cache=True, parallel=True, nogil=True)
-def list_cube(centers):
-    """For every cell of the uint8 cube, the centers that can be nearest to one of
-    its colors: ``(cell_lists, n_listed)``, the lists padded to the longest.
-
-    Each block gets its list among all centers first, and each cell its list among
-    its block's: a center that can be nearest somewhere in a cell can be nearest
-    somewhere in the block around it.
-    """
-    n_centers, n_channels = centers.shape
-    n_blocks, n_cells = 1, 1
-    for _ in range(n_channels):
-        n_blocks *= BLOCKS_PER_AXIS
-        n_cells *= CUBE_CELLS_PER_AXIS
-    block_lists = np.empty((n_blocks, n_centers), dtype=np.int64)
-    n_block_listed = np.empty(n_blocks, dtype=np.int64)
-    everyone = np.arange(n_centers)
-    for block in prange(n_blocks):
-        box_low, box_high = _cube_box(block, BLOCKS_PER_AXIS, BLOCK_SHIFT, n_channels)
-        n_block_listed[block], _ = _cell_candidates(
-            box_low, box_high, centers, everyone, block_lists[block]
-        )
-    width = n_block_listed.max()
-    cell_lists = np.empty((n_cells, width), dtype=np.int16)
-    n_listed = np.empty(n_cells, dtype=np.int64)
-    for cell in prange(n_cells):
-        block = _block_of_cell(cell, n_channels)
-        among = block_lists[block, : n_block_listed[block]]
-        box_low, box_high = _cube_box(cell, CUBE_CELLS_PER_AXIS, CUBE_SHIFT, n_channels)
-        candidates = np.empty(among.shape[0], dtype=np.int64)
-        n_candidates, _ = _cell_candidates(
-            box_low, box_high, centers, among, candidates
-        )
-        cell_lists[cell, :n_candidates] = candidates[:n_candidates]
-        n_listed[cell] = n_candidates
-    return cell_lists, n_listed
-
-
-@njit(cache=True, parallel=True, nogil=True)
-def nearest_in_cube(pixels, centers, cell_lists, n_listed, labels):
-    """Nearest center of uint8 pixels whose cube cells are all listed."""
+def nearest_in_cube(pixels, centers, listed, starts, labels):
+    """Nearest center of uint8 pixels, from the lists of the uint8 cube's grid."""
     n_channels = pixels.shape[1]
     for i in prange(pixels.shape[0]):
         cell = _cube_cell(pixels, i)
-        n_candidates = n_listed[cell]
-        best = cell_lists[cell, 0]
-        if n_candidates > 1:
+        first, stop = starts[cell], starts[cell + 1]
+        best = listed[first]
+        if stop - first > 1:
             best_distance = np.inf
-            for k in range(n_candidates):
-                j = cell_lists[cell, k]
+            for k in range(first, stop):
+                j = listed[k]
                 distance = 0.0
                 for channel in range(n_channels):
                     diff = pixels[i, channel] - centers[j, channel]
@@ -507,8 +443,8 @@ def mean_delta_e_2000(lab, palette_lab, labels, weights):
     return total / weights.sum()
 
 
-# Dithering: palette candidates per cell of a float grid over the working space,
-# listed among those of blocks of 4 cells per axis, as for the uint8 cube.
+# Palette candidates per cell of a uniform grid over the working space (dithering)
+# or the uint8 cube (transform), listed among those of blocks of 4 cells per axis.
 GRID_BLOCK = 4
 
 
