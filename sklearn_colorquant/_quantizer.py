@@ -248,54 +248,14 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
         self._check_targets(pixels.shape[1])
         if _is_fixed_palette(self.codebook):
             palette = self._check_fixed_palette(X.dtype, pixels.shape[1])
-        elif self.n_colors == "auto":
-            target = QualityTarget(
-                colors,
-                counts,
-                self.color_space,
-                self.min_psnr,
-                self.max_delta_e,
-                random_state,
-            )
-            if len(colors) <= 2:
-                centers, met = working_colors, True
-            else:
-                centers, met = smallest_kmeans(
-                    working_colors,
-                    counts,
-                    target,
-                    min(self.max_colors, len(colors) - 1),
-                    random_state,
-                )
-            if not met:
-                warnings.warn(
-                    f"No palette of up to max_colors={self.max_colors} colors meets "
-                    f"min_psnr={self.min_psnr} and max_delta_e={self.max_delta_e}; "
-                    "the palette holds the largest size tried. Raise max_colors "
-                    "or relax the target.",
-                    UserWarning,
-                )
-            palette = _unique_rows(
-                from_unit(from_working(centers, self.color_space), X.dtype)
-            )
         else:
-            if len(colors) <= self.n_colors:
-                if len(colors) < self.n_colors:
-                    warnings.warn(
-                        f"The data has {len(colors)} distinct colors, fewer than "
-                        f"n_colors={self.n_colors}; the palette holds those "
-                        f"{len(colors)} colors.",
-                        UserWarning,
-                    )
-                centers = working_colors
+            if self.n_colors == "auto":
+                centers = self._centers_meeting_targets(
+                    colors, counts, working_colors, random_state
+                )
             else:
-                centers = learn_centers(
-                    self.codebook,
-                    working_colors,
-                    counts,
-                    self.n_colors,
-                    random_state,
-                    lambda init: to_working(init, X.dtype, self.color_space),
+                centers = self._learned_centers(
+                    counts, working_colors, random_state, X.dtype
                 )
             palette = _unique_rows(
                 from_unit(from_working(centers, self.color_space), X.dtype)
@@ -502,6 +462,56 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
                 f"[{indices.min():g}, {indices.max():g}]."
             )
         return indices.astype(np.intp)
+
+    def _learned_centers(self, counts, working_colors, random_state, dtype):
+        """Centers of ``n_colors`` colors learned by the codebook (working space)."""
+        n_distinct = len(working_colors)
+        if n_distinct > self.n_colors:
+            return learn_centers(
+                self.codebook,
+                working_colors,
+                counts,
+                self.n_colors,
+                random_state,
+                lambda init: to_working(init, dtype, self.color_space),
+            )
+        if n_distinct < self.n_colors:
+            warnings.warn(
+                f"The data has {n_distinct} distinct colors, fewer than "
+                f"n_colors={self.n_colors}; the palette holds those {n_distinct} "
+                "colors.",
+                UserWarning,
+            )
+        return working_colors
+
+    def _centers_meeting_targets(self, colors, counts, working_colors, random_state):
+        """Centers of about the smallest palette that meets the targets."""
+        if len(colors) <= 2:
+            return working_colors
+        target = QualityTarget(
+            colors,
+            counts,
+            self.color_space,
+            self.min_psnr,
+            self.max_delta_e,
+            random_state,
+        )
+        centers, met = smallest_kmeans(
+            working_colors,
+            counts,
+            target,
+            min(self.max_colors, len(colors) - 1),
+            random_state,
+        )
+        if not met:
+            warnings.warn(
+                f"No palette of up to max_colors={self.max_colors} colors meets "
+                f"min_psnr={self.min_psnr} and max_delta_e={self.max_delta_e}; "
+                "the palette holds the largest size tried. Raise max_colors "
+                "or relax the target.",
+                UserWarning,
+            )
+        return centers
 
     def _check_targets(self, n_channels):
         has_target = self.min_psnr is not None or self.max_delta_e is not None
