@@ -4,7 +4,7 @@ import numpy as np
 from joblib import Parallel, delayed
 from sklearn.utils import check_random_state
 
-from ._image import _image_pixels, apply_palette, quantize_image
+from ._image import _image_pixels, apply_palette, quantize_image, visible_pixels
 
 # Pixels drawn from all images, in all, to fit a shared palette.
 _SHARED_SAMPLE = 1_000_000
@@ -99,9 +99,7 @@ def _shared_sample(images, random_state):
     per_image = max(1, _SHARED_SAMPLE // len(images))
     drawn = []
     for image in images:
-        pixels = _image_pixels(image)
-        if pixels.shape[1] == 4:
-            pixels = pixels[pixels[:, 3] > 0]
+        pixels = visible_pixels(_image_pixels(image))
         if len(pixels) > per_image:
             pixels = pixels[random_state.choice(len(pixels), per_image, replace=False)]
         drawn.append(pixels)

@@ -11,11 +11,11 @@ from joblib import Parallel, delayed
 
 from ._batch import fit_shared_quantizer
 from ._codebooks import CODEBOOK_NAMES
-from ._color_spaces import COLOR_SPACES, from_unit, to_unit
+from ._color_spaces import COLOR_SPACES
 from ._demo import SAMPLE_IMAGES, run_demo
 from ._distinct import distinct_colors
 from ._dither import DITHER_METHODS
-from ._image import apply_palette, quantize_image
+from ._image import _image_pixels, apply_palette, fit_image_quantizer, image_palette
 from ._io import load_palette, read_image, save_indexed_image, save_palette
 from ._quantizer import ColorQuantizer
 from .metrics import peak_signal_noise_ratio
@@ -301,19 +301,20 @@ def _quantize_file(path, image, target, shared, args, params, dither):
     """Quantize one image and write it; ``(result, None)`` or ``(None, error)``."""
     start = time.perf_counter()
     try:
-        options = {"dither": dither, "dither_strength": args.dither_strength}
         if shared is None:
-            quantized, quantizer = quantize_image(
-                image,
-                args.n_colors,
-                random_state=args.random_state,
-                **options,
-                **params,
+            quantizer = fit_image_quantizer(
+                image, args.n_colors, random_state=args.random_state, **params
             )
         else:
             quantizer = shared
-            quantized = apply_palette(image, quantizer, **options)
-        indices = apply_palette(image, quantizer, return_indices=True, **options)
+        indices = apply_palette(
+            image,
+            quantizer,
+            dither=dither,
+            dither_strength=args.dither_strength,
+            return_indices=True,
+        )
+        quantized = image_palette(quantizer, image.dtype)[indices].reshape(image.shape)
         palette, alpha = _indexed_palette(quantizer)
         if len(palette) > 256:
             return None, (
@@ -328,15 +329,12 @@ def _quantize_file(path, image, target, shared, args, params, dither):
             partial.unlink(missing_ok=True)
     except (ValueError, OSError) as error:
         return None, str(error)
-    pixels = (
-        image.reshape(-1, 1) if image.ndim == 2 else image.reshape(-1, image.shape[-1])
-    )
-    out_pixels = quantized.reshape(pixels.shape)
+    pixels = _image_pixels(image)
     return {
         "bytes_in": path.stat().st_size,
         "bytes_out": target.stat().st_size,
         "colors_in": len(distinct_colors(pixels)[0]),
-        "colors_out": len(distinct_colors(out_pixels)[0]),
+        "colors_out": len(distinct_colors(_image_pixels(quantized))[0]),
         "psnr": peak_signal_noise_ratio(image, quantized),
         "seconds": time.perf_counter() - start,
         "quantizer": quantizer,
@@ -346,19 +344,17 @@ def _quantize_file(path, image, target, shared, args, params, dither):
 def _indexed_palette(quantizer):
     """The palette as uint8 RGB for an indexed file, and its alpha table: for RGBA,
     with the fully transparent color after the palette's own."""
-    palette = from_unit(to_unit(quantizer.palette_, quantizer.palette_.dtype), np.uint8)
-    if palette.shape[1] == 1:
-        palette = np.repeat(palette, 3, axis=1)
-    if palette.shape[1] == 4:
-        rgb, alpha = palette[:, :3], palette[:, 3]
-        rgb = np.vstack([rgb, [[0, 0, 0]]]).astype(np.uint8)
-        alpha = np.append(alpha, 0).astype(np.uint8)
-        return rgb, alpha
-    if palette.shape[1] != 3:
-        raise ValueError(
-            f"images of {palette.shape[1]} channels cannot be written as indexed files"
-        )
-    return palette, None
+    palette = image_palette(quantizer, np.uint8)
+    channels = palette.shape[1]
+    if channels == 1:
+        return np.repeat(palette, 3, axis=1), None
+    if channels == 3:
+        return palette, None
+    if channels == 4:
+        return np.ascontiguousarray(palette[:, :3]), palette[:, 3].copy()
+    raise ValueError(
+        f"images of {channels} channels cannot be written as indexed files"
+    )
 
 
 def _check_writable(folder):

@@ -54,14 +54,7 @@ def quantize_image(image, n_colors=64, *, dither=None, dither_strength=1.0, **pa
     True
     """
     image = np.asarray(image)
-    pixels = _image_pixels(image)
-    if pixels.shape[1] == 4:
-        _check_rgba(params.get("color_space", "rgb"))
-        # Fully transparent pixels take no palette color: their RGB means nothing.
-        pixels = pixels[pixels[:, 3] > 0]
-        if not len(pixels):
-            raise ValueError("Every pixel of the image is fully transparent.")
-    quantizer = ColorQuantizer(n_colors, **params).fit(pixels)
+    quantizer = fit_image_quantizer(image, n_colors, **params)
     quantized = apply_palette(
         image, quantizer, dither=dither, dither_strength=dither_strength
     )
@@ -122,18 +115,40 @@ def apply_palette(
         labels = _dithered_labels(
             image, pixels, pixel_quantizer, dither, dither_strength
         )
-    palette = from_unit(
-        to_unit(quantizer.palette_, quantizer.palette_.dtype), image.dtype
-    )
+    palette = image_palette(quantizer, image.dtype)
     if pixels.shape[1] == 4:
-        # Fully transparent pixels take the index past the palette, and stay
-        # fully transparent.
-        _check_rgba(quantizer.color_space)
-        labels[pixels[:, 3] == 0] = len(palette)
-        palette = np.concatenate([palette, np.zeros((1, 4), dtype=palette.dtype)])
+        # Fully transparent pixels take the transparent color past the palette.
+        labels[pixels[:, 3] == 0] = len(palette) - 1
     if return_indices:
         return labels.reshape(image.shape[:-1] if image.ndim > 2 else image.shape)
     return palette[labels].reshape(image.shape)
+
+
+def fit_image_quantizer(image, n_colors, **params):
+    """A :class:`ColorQuantizer` fitted on the visible pixels of ``image``."""
+    pixels = _image_pixels(np.asarray(image))
+    if pixels.shape[1] == 4:
+        _check_rgba(params.get("color_space", "rgb"))
+        pixels = visible_pixels(pixels)
+        if not len(pixels):
+            raise ValueError("Every pixel of the image is fully transparent.")
+    return ColorQuantizer(n_colors, **params).fit(pixels)
+
+
+def visible_pixels(pixels):
+    """``pixels`` without the fully transparent ones of RGBA: their RGB means nothing,
+    so they take no palette color."""
+    return pixels[pixels[:, 3] > 0] if pixels.shape[1] == 4 else pixels
+
+
+def image_palette(quantizer, dtype):
+    """The quantizer's palette as data of ``dtype``; for RGBA, followed by the fully
+    transparent color that transparent pixels take."""
+    palette = from_unit(to_unit(quantizer.palette_, quantizer.palette_.dtype), dtype)
+    if palette.shape[1] == 4:
+        _check_rgba(quantizer.color_space)
+        palette = np.concatenate([palette, np.zeros((1, 4), dtype=palette.dtype)])
+    return palette
 
 
 def _dithered_labels(image, pixels, quantizer, method, strength):
