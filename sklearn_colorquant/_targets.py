@@ -6,6 +6,7 @@ from skimage.color import rgb2lab
 from . import _kernels
 from ._assign import build_grid, nearest_center
 from ._color_spaces import from_unit, from_working, to_unit, to_working
+from .metrics import _psnr_from_unit_mse
 
 # Colors drawn, by pixel count, to check a target while searching for the size.
 _SAMPLE_SIZE = 3_000
@@ -61,7 +62,7 @@ class QualityTarget:
         if self.min_psnr is not None:
             squared = ((colors - quantized) ** 2).mean(axis=1)
             mse = np.average(squared, weights=weights)
-            psnr = 10 * np.log10(1.0 / mse) if mse > 0 else np.inf
+            psnr = _psnr_from_unit_mse(mse)
         if self.max_delta_e is not None:
             palette_lab = rgb2lab(to_unit(palette, self.dtype))
             delta_e = _kernels.mean_delta_e_2000(lab, palette_lab, labels, weights)
