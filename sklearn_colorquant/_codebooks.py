@@ -49,7 +49,7 @@ def learn_centers(codebook, colors, weights, n_colors, random_state, to_working=
         clusterer.fit(colors, sample_weight=weights)
     else:
         # Without weights, the clusterer must see every pixel to fit the same objective.
-        clusterer.fit(np.repeat(colors, weights, axis=0))
+        clusterer.fit(np.repeat(colors, _whole_counts(weights, clusterer), axis=0))
 
     centers = getattr(clusterer, "cluster_centers_", None)
     if centers is None:
@@ -91,3 +91,15 @@ def _random_colors(colors, weights, n_colors, random_state):
     probabilities = weights / weights.sum()
     chosen = random_state.choice(len(colors), n_colors, replace=False, p=probabilities)
     return colors[np.sort(chosen)]
+
+
+def _whole_counts(weights, clusterer):
+    counts = np.round(weights).astype(np.int64)
+    if not np.array_equal(counts, weights):
+        raise ValueError(
+            f"{type(clusterer).__name__}.fit takes no sample_weight, so each color "
+            "is repeated as many times as its weight, which must then be a whole "
+            "number. Pass whole-number sample_weight or a clusterer whose fit takes "
+            "sample_weight."
+        )
+    return counts

@@ -8,35 +8,52 @@ on its color, so fitting and assignment both work on distinct colors.
 import numpy as np
 
 
-def distinct_colors(pixels, *, return_inverse=False):
-    """Distinct rows of ``pixels`` and their counts.
+def distinct_colors(pixels, *, weights=None, return_inverse=False):
+    """Distinct rows of ``pixels`` and their counts (or summed weights).
 
     Parameters
     ----------
     pixels : ndarray of shape (n_pixels, n_channels)
+    weights : ndarray of shape (n_pixels,), optional
+        Weight of each pixel, summed per color instead of counting pixels. Integer
+        weights (the counts of histograms being merged) give integer sums.
     return_inverse : bool
         Also return, for each pixel, the index of its color among the distinct ones.
 
     Returns
     -------
     colors : ndarray of shape (n_distinct, n_channels), same dtype as ``pixels``
-    counts : ndarray of shape (n_distinct,), int64
+        Sorted, so that the same colors give the same order however they came.
+    counts : ndarray of shape (n_distinct,)
+        int64 counts; with ``weights``, their sums (int64 for integer weights,
+        float64 otherwise).
     inverse : ndarray of shape (n_pixels,), only if ``return_inverse``
     """
+    need_inverse = return_inverse or weights is not None
     if pixels.dtype == np.uint8 and pixels.shape[1] <= 8:
         # Sorting one integer key per pixel is far faster than np.unique(axis=0).
         keys = pack_uint8(pixels)
-        result = np.unique(keys, return_inverse=return_inverse, return_counts=True)
+        result = np.unique(keys, return_inverse=need_inverse, return_counts=True)
         colors = unpack_uint8(result[0], pixels.shape[1])
     else:
         result = np.unique(
-            pixels, axis=0, return_inverse=return_inverse, return_counts=True
+            pixels, axis=0, return_inverse=need_inverse, return_counts=True
         )
         colors = result[0]
     counts = result[-1].astype(np.int64)
+    if weights is not None:
+        counts = _summed_weights(result[1].reshape(-1), weights, len(colors))
     if return_inverse:
         return colors, counts, result[1].reshape(-1)
     return colors, counts
+
+
+def _summed_weights(inverse, weights, n_colors):
+    if np.issubdtype(weights.dtype, np.integer):
+        sums = np.zeros(n_colors, dtype=np.int64)
+        np.add.at(sums, inverse, weights)
+        return sums
+    return np.bincount(inverse, weights=weights, minlength=n_colors)
 
 
 def pack_uint8(pixels):

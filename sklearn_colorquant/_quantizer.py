@@ -9,6 +9,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import (
     _check_feature_names_in,
+    _check_sample_weight,
     _generate_get_feature_names_out,
     check_array,
     check_is_fitted,
@@ -212,7 +213,7 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
         self.random_state = random_state
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, sample_weight=None):
         """Learn the palette from all pixels of ``X``.
 
         Parameters
@@ -221,6 +222,12 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
             Pixels, one per row, or flattened images when ``n_channels`` is set.
         y : None
             Ignored.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each row (of each of its pixels). A color with weight ``w``
+            counts as ``w`` pixels of that color, so fitting on the distinct colors
+            of an image weighted by their pixel counts (a color histogram) gives
+            the palette of fitting on all its pixels. Rows of weight 0 are left
+            out. None gives every row weight 1.
 
         Returns
         -------
@@ -234,15 +241,28 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
         >>> pixels = np.array([[250, 0, 0], [240, 10, 0], [0, 0, 250]], dtype=np.uint8)
         >>> ColorQuantizer(n_colors=2, random_state=0).fit(pixels).n_colors_
         2
+
+        A color histogram gives the palette of the pixels it counts:
+
+        >>> colors, counts = np.unique(pixels, axis=0, return_counts=True)
+        >>> from_histogram = ColorQuantizer(n_colors=2, random_state=0).fit(
+        ...     colors, sample_weight=counts)
+        >>> from_pixels = ColorQuantizer(n_colors=2, random_state=0).fit(pixels)
+        >>> bool((from_histogram.palette_ == from_pixels.palette_).all())
+        True
         """
         _reject_image_arrays(X)
         X = validate_data(self, X, dtype="numeric")
+        weights = self._pixel_weights(sample_weight, X)
         pixels = self._pixels(X)
         random_state = check_random_state(self.random_state)
         if self.subsample is not None and len(pixels) > self.subsample:
             chosen = random_state.choice(len(pixels), self.subsample, replace=False)
             pixels = pixels[chosen]
-        colors, counts = distinct_colors(pixels)
+            weights = None if weights is None else weights[chosen]
+        colors, counts = distinct_colors(pixels, weights=weights)
+        if weights is not None:
+            colors, counts = colors[counts > 0], counts[counts > 0]
         working_colors = to_working(colors, X.dtype, self.color_space)
 
         self._check_targets(pixels.shape[1])
@@ -422,9 +442,12 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
     def _pixels_per_row(self):
         return self.n_features_in_ // self._channels()
 
+    def _channels_of(self, X):
+        return X.shape[1] if self.n_channels is None else self.n_channels
+
     def _pixels(self, X):
         """The pixels of ``X``, one per row, checked for the color space."""
-        channels = X.shape[1] if self.n_channels is None else self.n_channels
+        channels = self._channels_of(X)
         if X.shape[1] % channels:
             raise ValueError(
                 f"X has {X.shape[1]} features per row, which is not a multiple of "
@@ -436,6 +459,15 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
         pixels = X.reshape(-1, channels)
         check_color_range(pixels, self.color_space)
         return pixels
+
+    def _pixel_weights(self, sample_weight, X):
+        """Weight of each pixel of ``X`` (its row's), or None for no weights."""
+        if sample_weight is None:
+            return None
+        weights = _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        )
+        return np.repeat(weights, X.shape[1] // self._channels_of(X))
 
     def _labels(self, X):
         """Palette index of each pixel of ``X``, shape (n_samples, pixels_per_row)."""

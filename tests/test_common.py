@@ -54,9 +54,19 @@ _THREE_CHANNEL_FAILURES = {
     "check_n_features_in_after_fitting": _NOT_THREE_CHANNELS,
     "check_positive_only_tag_during_fit": _NOT_THREE_CHANNELS,
     "check_readonly_memmap_input": _NOT_THREE_CHANNELS,
+    "check_sample_weights_not_an_array": _NOT_THREE_CHANNELS,
+    "check_sample_weights_not_overwritten": _NOT_THREE_CHANNELS,
+    "check_sample_weights_pandas_series": _NOT_THREE_CHANNELS,
+    "check_sample_weights_shape": _NOT_THREE_CHANNELS,
+}
+# This check fits on 30 features: 10 pixels of 3 channels for n_channels=3, but 30
+# channels per color for a fixed RGB palette or a perceptual space.
+_FIXED_PALETTE_FAILURES = {
+    **_THREE_CHANNEL_FAILURES,
+    "check_sample_weight_equivalence_on_dense_data": _NOT_THREE_CHANNELS,
 }
 _PERCEPTUAL_FAILURES = {
-    **_THREE_CHANNEL_FAILURES,
+    **_FIXED_PALETTE_FAILURES,
     "check_dict_unchanged": _NOT_RGB_RANGE,
     "check_dont_overwrite_parameters": _NOT_RGB_RANGE,
     "check_estimators_pickle": _NOT_RGB_RANGE,
@@ -73,7 +83,9 @@ _PERCEPTUAL_FAILURES = {
 def _expected_failed_checks(estimator):
     if estimator.color_space != "rgb":
         return _PERCEPTUAL_FAILURES
-    if estimator.n_channels == 3 or isinstance(estimator.codebook, np.ndarray):
+    if isinstance(estimator.codebook, np.ndarray):
+        return _FIXED_PALETTE_FAILURES
+    if estimator.n_channels == 3:
         return _THREE_CHANNEL_FAILURES
     return {}
 

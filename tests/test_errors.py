@@ -139,6 +139,30 @@ def test_fixed_palette_in_wrong_scale_for_float_data(pixels):
         ColorQuantizer(codebook=palette * 1.0, color_space="lab").fit(pixels / 255)
 
 
+@pytest.mark.parametrize(
+    "sample_weight, message",
+    [
+        (np.full(200, -1.0), "Negative values in data passed to `sample_weight`"),
+        (np.zeros(200), "at least one non-zero number"),
+        (np.ones(199), r"sample_weight.shape == \(199,\), expected \(200,\)"),
+        (np.full(200, np.nan), "Input sample_weight contains NaN"),
+    ],
+    ids=["negative", "all-zero", "length", "nan"],
+)
+def test_bad_sample_weight(pixels, sample_weight, message):
+    with pytest.raises(ValueError, match=message):
+        ColorQuantizer(2).fit(pixels, sample_weight=sample_weight)
+
+
+def test_fractional_weights_for_clusterer_without_sample_weight(pixels):
+    from test_quantizer import ExtremeColors
+
+    with pytest.raises(ValueError, match="must then be a whole number"):
+        ColorQuantizer(2, codebook=ExtremeColors()).fit(
+            pixels, sample_weight=np.full(200, 0.5)
+        )
+
+
 def test_clusterer_without_centers(pixels):
     with pytest.raises(TypeError, match="has no cluster_centers_ after fit"):
         ColorQuantizer(2, codebook=DBSCAN()).fit(pixels)

@@ -170,33 +170,79 @@ def test_clusterer_is_cloned_and_configured(china_pixels):
     assert clusterer.random_state is None
 
 
+class ExtremeColors:
+    """Darkest and brightest pixel as centers; knows no sample_weight."""
+
+    def __init__(self, n_clusters=2):
+        self.n_clusters = n_clusters
+
+    def get_params(self, deep=True):
+        return {"n_clusters": self.n_clusters}
+
+    def set_params(self, **params):
+        self.n_clusters = params.get("n_clusters", self.n_clusters)
+        return self
+
+    def fit(self, X):
+        if len(X) != 9:
+            raise AssertionError(f"expected all 9 pixels, got {len(X)} rows")
+        order = np.argsort(X.sum(axis=1))
+        self.cluster_centers_ = X[order[[0, -1]]]
+        return self
+
+
 def test_clusterer_without_sample_weight_sees_every_pixel():
-    class ExtremeColors:
-        """Darkest and brightest pixel as centers; knows no sample_weight."""
-
-        def __init__(self, n_clusters=2):
-            self.n_clusters = n_clusters
-
-        def get_params(self, deep=True):
-            return {"n_clusters": self.n_clusters}
-
-        def set_params(self, **params):
-            self.n_clusters = params.get("n_clusters", self.n_clusters)
-            return self
-
-        def fit(self, X):
-            if len(X) != 9:
-                raise AssertionError(f"expected all 9 pixels, got {len(X)} rows")
-            order = np.argsort(X.sum(axis=1))
-            self.cluster_centers_ = X[order[[0, -1]]]
-            return self
-
     pixels = np.array(
         [[0, 0, 0]] * 5 + [[255, 255, 255]] * 3 + [[9, 9, 9]], dtype=np.uint8
     )
     quantizer = ColorQuantizer(2, codebook=ExtremeColors()).fit(pixels)
     np.testing.assert_array_equal(quantizer.palette_, [[0, 0, 0], [255, 255, 255]])
     np.testing.assert_allclose(quantizer.palette_frequencies_, [6 / 9, 3 / 9])
+    # Whole-number weights are repeated the same way.
+    colors = np.array([[9, 9, 9], [255, 255, 255], [0, 0, 0]], dtype=np.uint8)
+    weighted = ColorQuantizer(2, codebook=ExtremeColors()).fit(
+        colors, sample_weight=[1.0, 3.0, 5.0]
+    )
+    np.testing.assert_array_equal(weighted.palette_, quantizer.palette_)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"n_colors": 32},
+        {"codebook": "random"},
+        {"codebook": "minibatch"},
+        {"codebook": BisectingKMeans()},
+        {"color_space": "lab"},
+        {"n_colors": "auto", "max_delta_e": 4.0},
+    ],
+    ids=repr,
+)
+def test_color_histogram_fits_the_palette_of_its_pixels(china_pixels, params):
+    colors, counts = np.unique(china_pixels, axis=0, return_counts=True)
+    order = np.random.default_rng(0).permutation(len(colors))
+    from_pixels = ColorQuantizer(random_state=0, **params).fit(china_pixels)
+    from_histogram = ColorQuantizer(random_state=0, **params).fit(
+        colors[order], sample_weight=counts[order]
+    )
+    np.testing.assert_array_equal(from_histogram.palette_, from_pixels.palette_)
+    np.testing.assert_array_equal(
+        from_histogram.palette_frequencies_, from_pixels.palette_frequencies_
+    )
+
+
+def test_row_weights_weigh_every_pixel_of_the_row(china, flower):
+    images = np.stack([china[::4, ::4], flower[::4, ::4]])
+    rows = images.reshape(2, -1)
+    quantizer = ColorQuantizer(16, n_channels=3, random_state=0)
+    weighted = clone(quantizer).fit(rows, sample_weight=[2, 1])
+    repeated = clone(quantizer).fit(rows[[0, 0, 1]])
+    np.testing.assert_array_equal(weighted.palette_, repeated.palette_)
+    # A row of weight 0 is left out.
+    china_only = clone(quantizer).fit(rows, sample_weight=[1, 0])
+    np.testing.assert_array_equal(
+        china_only.palette_, clone(quantizer).fit(rows[:1]).palette_
+    )
 
 
 def test_fewer_distinct_colors_than_n_colors_warns():
