@@ -33,7 +33,11 @@ def distinct_colors(pixels, *, weights=None, return_inverse=False):
     if pixels.dtype == np.uint8 and pixels.shape[1] <= 8:
         # Sorting one integer key per pixel is far faster than np.unique(axis=0).
         keys = pack_uint8(pixels)
-        result = np.unique(keys, return_inverse=need_inverse, return_counts=True)
+        if len(keys) > 1 and (keys[1:] > keys[:-1]).all():
+            # Distinct and sorted already (the colors of a histogram): one pass.
+            result = (keys, np.arange(len(keys)), np.ones(len(keys), dtype=np.int64))
+        else:
+            result = np.unique(keys, return_inverse=need_inverse, return_counts=True)
         colors = unpack_uint8(result[0], pixels.shape[1])
     else:
         result = np.unique(
@@ -49,11 +53,11 @@ def distinct_colors(pixels, *, weights=None, return_inverse=False):
 
 
 def _summed_weights(inverse, weights, n_colors):
+    sums = np.bincount(inverse, weights=weights, minlength=n_colors)
     if np.issubdtype(weights.dtype, np.integer):
-        sums = np.zeros(n_colors, dtype=np.int64)
-        np.add.at(sums, inverse, weights)
-        return sums
-    return np.bincount(inverse, weights=weights, minlength=n_colors)
+        # Sums of counts below 2**53 are exact in float64.
+        return sums.astype(np.int64)
+    return sums
 
 
 def pack_uint8(pixels):

@@ -1,0 +1,441 @@
+"""Fit and apply a ColorQuantizer on Dask arrays, where the data live.
+
+Needs the ``dask`` extra: ``pip install "sklearn-colorquant[dask]"``.
+"""
+
+from numbers import Integral
+
+import numpy as np
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, TransformerMixin, clone
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.validation import check_array, check_is_fitted
+
+try:
+    import dask
+    import dask.array as da
+except ImportError as error:  # pragma: no cover - the extra is installed in CI
+    raise ImportError(
+        "sklearn_colorquant.dask needs Dask. Install it with "
+        'pip install "sklearn-colorquant[dask]".'
+    ) from error
+
+from ._color_spaces import check_color_range
+from ._distinct import distinct_colors, pack_uint8, unpack_uint8
+from ._quantizer import ColorQuantizer, _index_dtype
+
+__all__ = ["DaskColorQuantizer"]
+
+
+class DaskColorQuantizer(MetaEstimatorMixin, TransformerMixin, BaseEstimator):
+    """A ColorQuantizer for Dask arrays: fit without gathering pixels, map lazily.
+
+    ``fit`` computes, on each chunk where it lives, the chunk's distinct colors and
+    their pixel counts (its color histogram); the histograms are merged by
+    summing counts, in a tree, and only the merged histogram reaches the client,
+    which fits the wrapped :class:`~sklearn_colorquant.ColorQuantizer` on it with
+    the counts as ``sample_weight``. That is the fit on all pixels, so the palette
+    is the one that fitting on the whole array in memory gives, for the same
+    ``random_state``. ``transform`` and ``inverse_transform`` are lazy
+    (:func:`dask.array.map_blocks`), chunk by chunk, so any Dask sink
+    (:func:`dask.array.to_zarr`, ...) can write the result.
+
+    Parameters
+    ----------
+    estimator : ColorQuantizer, default=None
+        The quantizer to fit; cloned. None means ``ColorQuantizer()``.
+
+    split_every : int, default=8
+        How many histograms one task merges: the fan-in of the merge tree.
+
+    Attributes
+    ----------
+    estimator_ : ColorQuantizer
+        The fitted clone, fitted on one color per row (the merged histogram).
+
+    palette_ : ndarray of shape (n_colors_, n_channels)
+        The palette, in the space, scale and dtype of the data.
+
+    n_colors_ : int
+        Number of palette colors.
+
+    palette_frequencies_ : ndarray of shape (n_colors_,)
+        Share of the fitted pixels that each palette color received.
+
+    n_histogram_colors_ : int
+        Distinct colors of the merged histogram, the rows that the fit saw.
+
+    See Also
+    --------
+    sklearn_colorquant.ColorQuantizer : The in-memory estimator.
+    sklearn_colorquant.quantize_images : Many in-memory images, with joblib.
+
+    Notes
+    -----
+    Arrays of 3 or more dimensions are images with channels last: ``(N, H, W,
+    C)`` or ``(H, W, C)``; ``transform`` gives indices of shape ``(N, H, W)``
+    (or colors of the input's shape). 2-D arrays are rows as
+    :class:`~sklearn_colorquant.ColorQuantizer` takes them: one pixel each, or
+    flattened images when the estimator has ``n_channels``, and indices have
+    one column per pixel. The channels (or a row) are put in one chunk if they
+    are not already.
+
+    What moves during ``fit`` is histograms: at most one entry per distinct
+    color and, for uint8 data, never more than ``256 ** C`` (16.7 million for RGB,
+    about 190 MB). Float or 16-bit data may have as many distinct colors as
+    pixels: set the estimator's ``subsample`` and each chunk then contributes a
+    share of the sample in proportion to its pixels, drawn with a seed made from
+    ``random_state`` and the chunk's position, so the sample is reproducible for a
+    given chunking (it is not the sample that the in-memory fit draws).
+
+    :class:`dask_ml.wrappers.ParallelPostFit` maps ``transform`` over row chunks
+    but reports the input's width as the output's, wrong for indices (one column
+    per pixel); ``transform`` here gives the right ``chunks`` and ``dtype``.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> from sklearn.datasets import load_sample_image
+    >>> from sklearn_colorquant import ColorQuantizer
+    >>> from sklearn_colorquant.dask import DaskColorQuantizer
+    >>> china = load_sample_image("china.jpg")
+    >>> images = da.from_array(china[None], chunks=(1, 100, 640, 3))
+    >>> quantizer = DaskColorQuantizer(ColorQuantizer(16, random_state=0))
+    >>> quantizer = quantizer.fit(images)
+    >>> in_memory = ColorQuantizer(16, random_state=0).fit(china.reshape(-1, 3))
+    >>> bool((quantizer.palette_ == in_memory.palette_).all())
+    True
+    >>> indices = quantizer.transform(images)
+    >>> indices.shape, indices.dtype, indices.chunks[1]
+    ((1, 427, 640), dtype('uint8'), (100, 100, 100, 100, 27))
+    """
+
+    _parameter_constraints: dict = {
+        "estimator": [ColorQuantizer, None],
+        "split_every": [Interval(Integral, 2, None, closed="left")],
+    }
+
+    def __init__(self, estimator=None, *, split_every=8):
+        self.estimator = estimator
+        self.split_every = split_every
+
+    def fit(self, X, y=None):
+        """Fit the palette on every pixel of ``X`` without gathering them.
+
+        Parameters
+        ----------
+        X : dask.array.Array
+            Images of shape ``(N, H, W, C)`` or ``(H, W, C)``, or 2-D rows (see
+            Notes). Other arrays are wrapped with :func:`dask.array.asarray`.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : DaskColorQuantizer
+            The fitted wrapper.
+
+        Examples
+        --------
+        >>> import dask.array as da
+        >>> import numpy as np
+        >>> from sklearn_colorquant import ColorQuantizer
+        >>> from sklearn_colorquant.dask import DaskColorQuantizer
+        >>> pixels = da.from_array(
+        ...     np.array([[250, 0, 0], [240, 10, 0], [0, 0, 250]], dtype=np.uint8),
+        ...     chunks=2)
+        >>> DaskColorQuantizer(ColorQuantizer(2)).fit(pixels).n_colors_
+        2
+        """
+        self._validate_params()
+        estimator = ColorQuantizer() if self.estimator is None else self.estimator
+        estimator = clone(estimator)
+        X, channels = self._checked(X, estimator)
+        colors, counts = self._histogram(X, channels, estimator).compute()
+        self.estimator_ = estimator.fit(colors, sample_weight=counts)
+        self.palette_ = self.estimator_.palette_
+        self.n_colors_ = self.estimator_.n_colors_
+        self.palette_frequencies_ = self.estimator_.palette_frequencies_
+        self.n_histogram_colors_ = len(colors)
+        return self
+
+    def transform(self, X):
+        """Map each pixel to its palette index (or color), lazily.
+
+        Parameters
+        ----------
+        X : dask.array.Array
+            Laid out as in ``fit``.
+
+        Returns
+        -------
+        X_out : dask.array.Array
+            Indices, one per pixel: shape ``(N, H, W)`` for images, ``(n_rows,
+            pixels_per_row)`` for rows, in the smallest unsigned dtype that holds
+            ``n_colors_``; with the estimator's ``encode="color"``, colors of
+            ``X``'s shape and dtype. Chunked as ``X`` (but for the channels).
+
+        Examples
+        --------
+        >>> import dask.array as da
+        >>> import numpy as np
+        >>> from sklearn_colorquant import ColorQuantizer
+        >>> from sklearn_colorquant.dask import DaskColorQuantizer
+        >>> images = da.random.default_rng(0).integers(
+        ...     0, 256, size=(10, 8, 8, 3), dtype=np.uint8, chunks=(5, 8, 8, 3))
+        >>> quantizer = DaskColorQuantizer(ColorQuantizer(2)).fit(images)
+        >>> quantizer.transform(images)
+        dask.array<_transform_block, shape=(10, 8, 8), dtype=uint8, chunksize=(5, 8, 8), chunktype=numpy.ndarray>
+        """  # noqa: E501
+        check_is_fitted(self)
+        X, channels = self._checked(X, self.estimator_)
+        estimator = dask.delayed(self.estimator_, pure=True)
+        if self.estimator_.encode == "color":
+            return X.map_blocks(
+                _transform_block, estimator, channels, dtype=X.dtype, meta=X._meta
+            )
+        dtype = _index_dtype(self.n_colors_)
+        if X.ndim == 2:
+            chunks = (X.chunks[0], (X.shape[1] // channels,))
+            return X.map_blocks(
+                _transform_block, estimator, channels, chunks=chunks, dtype=dtype
+            )
+        return X.map_blocks(
+            _transform_block, estimator, channels, drop_axis=X.ndim - 1, dtype=dtype
+        )
+
+    def inverse_transform(self, X):
+        """Turn palette indices back into colors, lazily.
+
+        Parameters
+        ----------
+        X : dask.array.Array
+            Indices as ``transform`` gives them (colors, with ``encode="color"``).
+
+        Returns
+        -------
+        X_original : dask.array.Array
+            Palette colors in the data's dtype: images of shape ``(..., C)``
+            for index arrays of 3 dimensions or more, rows of
+            ``pixels_per_row * C`` values for 2-D indices.
+
+        Examples
+        --------
+        >>> import dask.array as da
+        >>> import numpy as np
+        >>> from sklearn_colorquant import ColorQuantizer
+        >>> from sklearn_colorquant.dask import DaskColorQuantizer
+        >>> images = da.random.default_rng(0).integers(
+        ...     0, 256, size=(10, 8, 8, 3), dtype=np.uint8, chunks=(5, 8, 8, 3))
+        >>> quantizer = DaskColorQuantizer(ColorQuantizer(2)).fit(images)
+        >>> quantizer.inverse_transform(quantizer.transform(images)).shape
+        (10, 8, 8, 3)
+        """
+        check_is_fitted(self)
+        if self.estimator_.encode == "color":
+            return self.transform(X)
+        X = da.asarray(X)
+        palette = self.palette_
+        channels = palette.shape[1]
+        if X.ndim == 2:
+            X = X.rechunk({1: -1})
+            chunks = (X.chunks[0], (X.shape[1] * channels,))
+            return X.map_blocks(
+                _colors_of_indices, palette, chunks=chunks, dtype=palette.dtype
+            )
+        return X.map_blocks(
+            _colors_of_indices,
+            palette,
+            new_axis=X.ndim,
+            chunks=(*X.chunks, (channels,)),
+            dtype=palette.dtype,
+        )
+
+    def _checked(self, X, estimator):
+        """``X`` as a Dask array with whole pixels in each chunk, and its channels."""
+        X = da.asarray(X)
+        if X.dtype.kind not in "biuf":
+            raise ValueError(
+                f"DaskColorQuantizer takes numeric data, got dtype {X.dtype}. "
+                "Convert the array with X.astype(...)."
+            )
+        if X.ndim < 2:
+            raise ValueError(
+                f"DaskColorQuantizer takes images of shape (N, H, W, C) or "
+                f"(H, W, C), or 2-D rows, got an array of shape {X.shape}."
+            )
+        if any(np.isnan(size) for size in X.shape):
+            raise ValueError(
+                "The array has chunks of unknown size; call X.compute_chunk_sizes() "
+                "first."
+            )
+        if X.size == 0:
+            raise ValueError(f"Found an empty array of shape {X.shape}: no pixels.")
+        if X.ndim == 2:
+            channels = estimator.n_channels or X.shape[1]
+            if X.shape[1] % channels:
+                raise ValueError(
+                    f"X has {X.shape[1]} features per row, which is not a multiple "
+                    f"of n_channels={channels}."
+                )
+        else:
+            channels = X.shape[-1]
+        return X.rechunk({X.ndim - 1: -1}), channels
+
+    def _histogram(self, X, channels, estimator):
+        """The merged color histogram ``(colors, counts)`` of ``X``, as a Delayed."""
+        sizes = _sample_sizes(X, channels, estimator.subsample)
+        seed = None
+        if sizes is not None:
+            seed = check_random_state(estimator.random_state).randint(2**31 - 1)
+        histograms = _chunk_histograms(X, channels, estimator.color_space, sizes, seed)
+        while len(histograms) > 1:
+            histograms = [
+                dask.delayed(_merged_histogram, pure=True)(
+                    *histograms[start : start + self.split_every]
+                )
+                for start in range(0, len(histograms), self.split_every)
+            ]
+        return dask.delayed(_colors_and_counts, pure=True)(histograms[0], channels)
+
+
+def _chunk_histograms(X, channels, color_space, sizes, seed):
+    """One Delayed histogram per chunk of ``X``, made where the chunk is."""
+    holders = _holders(X)
+    if not holders:
+        # Chunks still to be made: each histogram is made by the task that makes
+        # its chunk (blockwise fusion), so the chunk never exists elsewhere.
+        cells = X.map_blocks(
+            _block_histogram_cell,
+            channels,
+            color_space,
+            sizes,
+            seed,
+            chunks=(1,) * X.ndim,
+            dtype=object,
+            meta=np.empty((0,) * X.ndim, dtype=object),
+        )
+        return [
+            dask.delayed(_only_item, pure=True)(cell)
+            for cell in cells.to_delayed().ravel()
+        ]
+    # Chunks held by workers: each histogram is made by a worker that holds its
+    # chunk and by no other, so that balancing the load never moves a chunk.
+    # Listed worker by worker, so that the first merges find their inputs at hand.
+    blocks = X.to_delayed()
+    histograms = []
+    indices = sorted(np.ndindex(blocks.shape), key=lambda i: holders[blocks[i].key])
+    for index in indices:
+        block = blocks[index]
+        with dask.annotate(workers=holders[block.key], allow_other_workers=False):
+            histograms.append(
+                dask.delayed(_block_histogram, pure=True)(
+                    block, channels, color_space, *_sample_of(sizes, seed, index)
+                )
+            )
+    return histograms
+
+
+def _holders(X):
+    """``{chunk key: addresses of the workers holding it}`` when every chunk of
+    ``X`` is in a Dask cluster's memory (a persisted array), else ``{}``."""
+    try:
+        from distributed import futures_of
+    except ImportError:
+        return {}
+    futures = futures_of(X)
+    if not futures or len(futures) != X.npartitions:
+        return {}
+    holders = futures[0].client.who_has(futures)
+    return {key: list(addresses) for key, addresses in holders.items()}
+
+
+def _sample_sizes(X, channels, subsample):
+    """Pixels each chunk contributes to a sample of ``subsample`` pixels, in
+    proportion to its own (largest remainders), or None for every pixel."""
+    pixels = np.ones([len(chunks) for chunks in X.chunks], dtype=np.int64)
+    for axis, chunks in enumerate(X.chunks):
+        shape = [1] * X.ndim
+        shape[axis] = len(chunks)
+        pixels = pixels * np.reshape(chunks, shape)
+    pixels //= channels
+    total = int(pixels.sum())
+    if subsample is None or total <= subsample:
+        return None
+    quotas = pixels * (subsample / total)
+    sizes = np.floor(quotas).astype(np.int64)
+    remainders = (quotas - sizes).ravel()
+    extra = np.argsort(-remainders, kind="stable")[: subsample - sizes.sum()]
+    sizes.ravel()[extra] += 1
+    return sizes
+
+
+def _sample_of(sizes, seed, index):
+    """Sample size and seed of the chunk at ``index``; (None, None): all pixels."""
+    if sizes is None:
+        return None, None
+    return int(sizes[index]), (seed, *index)
+
+
+def _block_histogram(block, channels, color_space, sample_size, seed):
+    """Histogram of one chunk: packed keys (uint8 pixels of up to 3 channels) or
+    distinct colors, and their pixel counts."""
+    pixels = check_array(
+        np.asarray(block).reshape(-1, channels), dtype=None, input_name="X"
+    )
+    check_color_range(pixels, color_space)
+    if sample_size is not None:
+        rng = np.random.default_rng(seed)
+        pixels = pixels[rng.choice(len(pixels), sample_size, replace=False)]
+    if pixels.dtype == np.uint8 and channels <= 3:
+        keys, counts = np.unique(pack_uint8(pixels), return_counts=True)
+        return keys, counts.astype(np.int64)
+    return distinct_colors(pixels)
+
+
+def _block_histogram_cell(block, channels, color_space, sizes, seed, block_id=None):
+    cell = np.empty((1,) * block.ndim, dtype=object)
+    sample = _sample_of(sizes, seed, tuple(block_id))
+    cell.flat[0] = _block_histogram(block, channels, color_space, *sample)
+    return cell
+
+
+def _only_item(cell):
+    return cell.flat[0]
+
+
+def _merged_histogram(*histograms):
+    codes = np.concatenate([codes for codes, _ in histograms])
+    counts = np.concatenate([counts for _, counts in histograms])
+    if codes.ndim == 1:
+        # Packed keys: a stable sort of uint32 is a radix sort, the fastest way
+        # to bring equal colors together.
+        order = np.argsort(codes, kind="stable")
+        keys = codes[order]
+        starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+        return keys[starts], np.add.reduceat(counts[order], starts)
+    return distinct_colors(codes, weights=counts)
+
+
+def _colors_and_counts(histogram, channels):
+    codes, counts = histogram
+    if codes.ndim == 1:
+        return unpack_uint8(codes, channels), counts
+    return codes, counts
+
+
+def _transform_block(block, estimator, channels):
+    rows = block.reshape(-1, channels)
+    out = estimator.transform(rows)
+    if estimator.encode == "color":
+        return out.reshape(block.shape)
+    if block.ndim == 2:
+        return out.reshape(len(block), -1)
+    return out.reshape(block.shape[:-1])
+
+
+def _colors_of_indices(indices, palette):
+    colors = palette[indices]
+    if indices.ndim == 2:
+        return colors.reshape(len(indices), -1)
+    return colors

@@ -1,0 +1,237 @@
+"""DaskColorQuantizer on a real LocalCluster with worker processes."""
+
+import dask
+import numpy as np
+import pytest
+from sklearn.base import clone
+
+from sklearn_colorquant import ColorQuantizer
+from sklearn_colorquant.dask import DaskColorQuantizer
+from sklearn_colorquant.datasets import make_image_collection
+
+distributed = pytest.importorskip("distributed")
+
+N_IMAGES = 100
+
+
+@pytest.fixture(scope="module")
+def client():
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        yield client
+
+
+@pytest.fixture(scope="module")
+def images_in_memory():
+    return make_image_collection(N_IMAGES)
+
+
+@pytest.fixture(scope="module")
+def images_on_workers(client):
+    """The collection made by the workers and kept in their memory."""
+    images = make_image_collection(N_IMAGES, lazy=True).persist()
+    distributed.wait(images)
+    return images
+
+
+@pytest.fixture(scope="module")
+def fitted_pair(client, images_on_workers, images_in_memory):
+    quantizer = ColorQuantizer(32, random_state=0)
+    on_dask = DaskColorQuantizer(quantizer).fit(images_on_workers)
+    in_memory = clone(quantizer).fit(images_in_memory.reshape(-1, 3))
+    return on_dask, in_memory
+
+
+def _transfers(dask_worker):
+    """Every key that this worker sent or received, with its size in bytes."""
+    moved = []
+    for log in (dask_worker.transfer_incoming_log, dask_worker.transfer_outgoing_log):
+        for entry in log:
+            moved.extend(entry["keys"].items())
+    return moved
+
+
+def _forget_transfers(dask_worker):
+    dask_worker.transfer_incoming_log.clear()
+    dask_worker.transfer_outgoing_log.clear()
+
+
+def _task_name(key):
+    return (key if isinstance(key, str) else key[0]).rsplit("-", 1)[0]
+
+
+def test_collection_is_real_and_varied(images_in_memory):
+    assert images_in_memory.shape == (N_IMAGES, 427, 640, 3)
+    # Each image has its own colors: no two images are the same.
+    firsts = {images[0].tobytes() for images in images_in_memory[:, :2]}
+    assert len(firsts) == N_IMAGES
+
+
+def test_distributed_palette_equals_the_in_memory_one(fitted_pair, images_in_memory):
+    on_dask, in_memory = fitted_pair
+    np.testing.assert_array_equal(on_dask.palette_, in_memory.palette_)
+    np.testing.assert_array_equal(
+        on_dask.palette_frequencies_, in_memory.palette_frequencies_
+    )
+    assert on_dask.n_colors_ == 32
+    distinct = np.unique(images_in_memory.reshape(-1, 3), axis=0)
+    assert on_dask.n_histogram_colors_ == len(distinct) > 1_000_000
+
+
+def test_distributed_indices_equal_the_in_memory_ones(
+    fitted_pair, images_on_workers, images_in_memory
+):
+    on_dask, in_memory = fitted_pair
+    lazy = on_dask.transform(images_on_workers)
+    assert lazy.shape == (N_IMAGES, 427, 640)
+    assert lazy.dtype == np.uint8
+    assert lazy.chunks == images_on_workers.chunks[:3]
+    expected = in_memory.transform(images_in_memory.reshape(-1, 3))
+    np.testing.assert_array_equal(lazy.compute(), expected.reshape(lazy.shape))
+    colors = on_dask.inverse_transform(lazy)
+    assert colors.shape == images_on_workers.shape
+    assert colors.chunks == images_on_workers.chunks
+    np.testing.assert_array_equal(
+        colors[:3].compute(),
+        in_memory.palette_[expected[: 3 * 427 * 640, 0]].reshape(3, 427, 640, 3),
+    )
+
+
+@pytest.mark.parametrize("on_workers", [True, False], ids=["persisted", "lazy"])
+def test_fit_moves_histograms_never_pixels(client, on_workers):
+    images = make_image_collection(N_IMAGES, lazy=True)
+    if on_workers:
+        images = images.persist()
+        distributed.wait(images)
+    client.run(_forget_transfers)
+    quantizer = DaskColorQuantizer(ColorQuantizer(16, random_state=0)).fit(images)
+
+    moved = [item for items in client.run(_transfers).values() for item in items]
+    names = {_task_name(key) for key, _ in moved}
+    # The merged histogram went to the client; histograms went between workers.
+    assert "_colors_and_counts" in names
+    assert names <= {
+        "_block_histogram",
+        "_only_item",
+        "_merged_histogram",
+        "_colors_and_counts",
+    }
+    assert not any(_task_name(key) == _task_name(images.name) for key, _ in moved)
+    # What reached the client is one histogram: 11 bytes per distinct color.
+    to_client = sum(
+        size for key, size in moved if _task_name(key) == "_colors_and_counts"
+    )
+    assert to_client < 12 * quantizer.n_histogram_colors_ + 10_000
+    assert to_client < images.nbytes / 2
+
+
+def test_fit_graph_makes_each_histogram_in_the_task_that_makes_its_chunk():
+    """On the task graph: no task outputs a chunk of pixels; each task that makes
+    one (fused with it) outputs that chunk's histogram."""
+    images = make_image_collection(N_IMAGES, lazy=True)
+    quantizer = ColorQuantizer(16)
+    wrapper = DaskColorQuantizer(quantizer)
+    histogram = wrapper._histogram(*wrapper._checked(images, quantizer), quantizer)
+    (optimized,) = dask.optimize(histogram)
+    graph = dict(optimized.__dask_graph__())
+    assert not any(_task_name(key) == _task_name(images.name) for key in graph)
+    makers = [key for key, task in graph.items() if not task.dependencies]
+    assert len(makers) == N_IMAGES
+    # Fused: named after the first and last tasks, the index and the histogram.
+    assert all(key[0].startswith("arange-_block_histogram_cell") for key in makers)
+    with dask.config.set(scheduler="synchronous"):
+        codes, counts = dask.compute(histogram)[0]
+    assert counts.sum() == images.size // 3
+
+
+def test_result_writes_to_zarr_chunk_by_chunk(fitted_pair, images_on_workers, tmp_path):
+    zarr = pytest.importorskip("zarr")
+    on_dask, in_memory = fitted_pair
+    indices = on_dask.transform(images_on_workers[:10])
+    indices.to_zarr(str(tmp_path / "indices.zarr"))
+    stored = zarr.open_array(str(tmp_path / "indices.zarr"), mode="r")
+    assert stored.shape == (10, 427, 640)
+    assert stored.dtype == np.uint8
+    assert stored.chunks == (1, 427, 640)
+    np.testing.assert_array_equal(stored[:], indices.compute())
+
+
+def test_rows_with_n_channels_and_color_encoding(images_in_memory):
+    rows = images_in_memory[:12, ::4, ::4].reshape(12, -1)
+    lazy_rows = dask.array.from_array(rows, chunks=(5, -1))
+    quantizer = ColorQuantizer(8, n_channels=3, encode="color", random_state=0)
+    with dask.config.set(scheduler="synchronous"):
+        on_dask = DaskColorQuantizer(quantizer).fit(lazy_rows)
+        in_memory = clone(quantizer).fit(rows)
+        np.testing.assert_array_equal(on_dask.palette_, in_memory.palette_)
+        colors = on_dask.transform(lazy_rows)
+        assert colors.chunks == lazy_rows.chunks
+        np.testing.assert_array_equal(colors.compute(), in_memory.transform(rows))
+
+        indices = DaskColorQuantizer(clone(quantizer).set_params(encode="index"))
+        indices = indices.fit(lazy_rows).transform(lazy_rows)
+        assert indices.shape == (12, rows.shape[1] // 3)
+        assert indices.chunks == ((5, 5, 2), (rows.shape[1] // 3,))
+
+
+def test_lab_on_the_threaded_scheduler(images_in_memory):
+    images = images_in_memory[:4, ::2, ::2]
+    chunked = dask.array.from_array(images, chunks=(1, 100, 100, 3))
+    quantizer = ColorQuantizer(16, color_space="lab", random_state=0)
+    with dask.config.set(scheduler="threads"):
+        on_dask = DaskColorQuantizer(quantizer, split_every=3).fit(chunked)
+        labels = on_dask.transform(chunked).compute()
+    in_memory = clone(quantizer).fit(images.reshape(-1, 3))
+    np.testing.assert_array_equal(on_dask.palette_, in_memory.palette_)
+    np.testing.assert_array_equal(
+        labels.reshape(-1), in_memory.transform(images.reshape(-1, 3))[:, 0]
+    )
+
+
+def test_subsample_is_a_reproducible_sample_of_every_chunk(images_in_memory):
+    floats = dask.array.from_array(
+        images_in_memory[:6, ::2, ::2] / 255.0, chunks=(1, 107, 320, 3)
+    )
+    quantizer = ColorQuantizer(8, subsample=20_000, random_state=0)
+    with dask.config.set(scheduler="synchronous"):
+        first = DaskColorQuantizer(quantizer).fit(floats)
+        again = DaskColorQuantizer(quantizer).fit(floats)
+        other = DaskColorQuantizer(clone(quantizer).set_params(random_state=1)).fit(
+            floats
+        )
+    np.testing.assert_array_equal(first.palette_, again.palette_)
+    assert not np.array_equal(first.palette_, other.palette_)
+    assert first.n_histogram_colors_ <= 20_000
+    # Every chunk gave its share: the sample covers all six images.
+    used = first.transform(floats).compute()
+    assert all(len(np.unique(image)) > 1 for image in used)
+
+
+@pytest.mark.parametrize(
+    "X, message",
+    [
+        (dask.array.full((2, 4, 4, 3), np.nan), "Input X contains NaN"),
+        (dask.array.zeros(10), r"images of shape \(N, H, W, C\)"),
+        (dask.array.zeros((0, 4, 3)), "empty array"),
+        (dask.array.from_array(np.array([["a", "b", "c"]])), "numeric data"),
+    ],
+    ids=["nan", "1-d", "empty", "strings"],
+)
+def test_bad_input(X, message):
+    with dask.config.set(scheduler="synchronous"):
+        with pytest.raises(ValueError, match=message):
+            DaskColorQuantizer(ColorQuantizer(2)).fit(X)
+
+
+def test_perceptual_space_rejects_out_of_range_floats():
+    X = dask.array.full((2, 4, 4, 3), 2.0, chunks=(1, 4, 4, 3))
+    with dask.config.set(scheduler="synchronous"):
+        with pytest.raises(ValueError, match=r"Float colors must lie in \[0, 1\]"):
+            DaskColorQuantizer(ColorQuantizer(2, color_space="lab")).fit(X)
