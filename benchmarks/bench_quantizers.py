@@ -13,8 +13,11 @@ gap to KMeans on all pixels, and compares mean CIEDE2000 of Lab and RGB palettes
 It then times ``transform`` alone against ``KMeans.predict`` with the same
 palette, checks ``n_colors="auto"`` on china.jpg against an exhaustive sweep of
 sizes and against the time of one fit, and fits a large image (made offline by
-enlarging china.jpg) in a child process for its time and peak memory. It writes a
-CSV of every measurement and a plot of quality against time.
+enlarging china.jpg) in a child process for its time and peak memory. Last, it fits
+one palette on 100 images of 0.27 MP held by a LocalCluster of 2 worker processes
+(``sklearn_colorquant.dask``) and in memory, for the time ratio and the workers'
+memory. It writes a CSV of every measurement and a plot of quality against time.
+``--sections`` runs some parts only (for example ``--sections dask``).
 
 Times are wall-clock seconds, the best of ``--repeats`` runs (one run for KMeans on
 all pixels, which takes seconds); this package's compiled kernels are loaded before
@@ -368,6 +371,70 @@ def dithering(megapixels=4.0, n_colors=256, repeats=3):
     return verdicts
 
 
+def dask_fit(n_images=100, n_colors=64, repeats=3):
+    """One palette for a collection, on a 2-worker LocalCluster and in memory."""
+    from distributed import Client, LocalCluster, wait
+    from distributed.diagnostics import MemorySampler
+
+    from sklearn_colorquant.dask import DaskColorQuantizer
+    from sklearn_colorquant.datasets import make_image_collection
+
+    pixels = make_image_collection(n_images).reshape(-1, 3)
+    quantizer = ColorQuantizer(n_colors, random_state=0)
+    print(
+        f"\nfitting {n_images} images of 0.27 MP ({len(pixels) / 1e6:.1f} MP), "
+        f"K={n_colors}: LocalCluster of 2 worker processes against in memory"
+    )
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        # The images are made by the workers and stay in their memory.
+        images = make_image_collection(n_images, lazy=True).persist()
+        wait(images)
+        DaskColorQuantizer(quantizer).fit(images[:2])  # workers import everything
+        ready = client.run(_rss_mib)
+        sampler = MemorySampler()
+        with sampler.sample("fit", measure="process"):
+            dask_seconds, on_dask = _timed(
+                lambda: DaskColorQuantizer(quantizer).fit(images), repeats
+            )
+        memory_seconds, in_memory = _timed(lambda: quantizer.fit(pixels), repeats)
+        peaks = client.run(_peak_rss_mib)
+    cluster_peak = sampler.to_pandas()["fit"].max() / 2**20
+    same = np.array_equal(on_dask.palette_, in_memory.palette_)
+    ratio = dask_seconds / memory_seconds
+    print(f"  in memory      {memory_seconds:.2f} s")
+    print(f"  LocalCluster   {dask_seconds:.2f} s   ratio {ratio:.2f}")
+    histogram = on_dask.n_histogram_colors_
+    print(f"  same palette: {same}; merged histogram: {histogram:,} colors")
+    print(
+        "  worker RSS (MiB), ready with half of the "
+        f"{pixels.nbytes / 2**20:.0f} MiB of pixels each: "
+        f"{', '.join(f'{mib:.0f}' for mib in ready.values())}; peak: "
+        f"{', '.join(f'{mib:.0f}' for mib in peaks.values())}; both together "
+        f"during the fits: at most {cluster_peak:.0f}"
+    )
+    return [
+        (f"LocalCluster fit {ratio:.2f}x the in-memory fit <= 1.5", ratio <= 1.5),
+        ("LocalCluster palette equals the in-memory palette", same),
+    ]
+
+
+def _rss_mib():
+    import psutil
+
+    return psutil.Process().memory_info().rss / 2**20
+
+
+def _peak_rss_mib():
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 _LARGE_IMAGE_CHILD = textwrap.dedent(
     """
     import json, resource, sys, time
@@ -541,6 +608,9 @@ def write_outputs(rows, output_dir):
     print(f"wrote {png_path}")
 
 
+SECTIONS = ("methods", "transform", "auto", "dithering", "large", "dask")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -551,6 +621,13 @@ def main(argv=None):
     parser.add_argument("--large-megapixels", type=float, default=13.0)
     parser.add_argument("--transform-megapixels", type=float, default=50.0)
     parser.add_argument("--output-dir", type=Path, default=Path("benchmarks/results"))
+    parser.add_argument(
+        "--sections",
+        nargs="+",
+        choices=SECTIONS,
+        default=list(SECTIONS),
+        help="parts of the benchmark to run (default: all)",
+    )
     args = parser.parse_args(argv)
 
     start = time.perf_counter()
@@ -562,15 +639,25 @@ def main(argv=None):
     if imagequant is None:
         print("imagequant is not installed: no libimagequant anchor (.[bench] has it)")
 
-    rows = compare_methods(args.images, args.n_colors, args.repeats)
-    verdicts = summarize(rows, args.n_colors)
-    verdicts += lab_against_rgb(rows, args.n_colors)
-    verdicts += compare_transform(repeats=args.repeats)
-    verdicts += auto_size(repeats=args.repeats)
-    verdicts += dithering(repeats=args.repeats)
-    verdicts += large_image(args.large_megapixels)
-    verdicts += transform_memory(args.transform_megapixels)
-    write_outputs(rows, args.output_dir)
+    sections = set(args.sections)
+    verdicts = []
+    if "methods" in sections:
+        rows = compare_methods(args.images, args.n_colors, args.repeats)
+        verdicts += summarize(rows, args.n_colors)
+        verdicts += lab_against_rgb(rows, args.n_colors)
+    if "transform" in sections:
+        verdicts += compare_transform(repeats=args.repeats)
+    if "auto" in sections:
+        verdicts += auto_size(repeats=args.repeats)
+    if "dithering" in sections:
+        verdicts += dithering(repeats=args.repeats)
+    if "large" in sections:
+        verdicts += large_image(args.large_megapixels)
+        verdicts += transform_memory(args.transform_megapixels)
+    if "dask" in sections:
+        verdicts += dask_fit(repeats=args.repeats)
+    if "methods" in sections:
+        write_outputs(rows, args.output_dir)
 
     print("\nTargets")
     for text, met in verdicts:
