@@ -14,7 +14,12 @@ extensions = [
     "sphinx_gallery.gen_gallery",
 ]
 autosummary_generate = True
-autodoc_default_options = {"members": True, "inherited-members": False}
+autodoc_default_options = {
+    "members": True,
+    "inherited-members": False,
+    # scikit-learn's metadata-routing setters: generated, documented by scikit-learn.
+    "exclude-members": "set_fit_request, set_score_request, set_transform_request",
+}
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 templates_path = ["_templates"]

@@ -53,13 +53,13 @@ class DaskColorQuantizer(MetaEstimatorMixin, TransformerMixin, BaseEstimator):
     estimator_ : ColorQuantizer
         The fitted clone, fitted on one color per row (the merged histogram).
 
-    palette_ : ndarray of shape (n_colors_, n_channels)
+    palette_ : ndarray of shape (n_palette_colors, n_channels)
         The palette, in the space, scale and dtype of the data.
 
     n_colors_ : int
         Number of palette colors.
 
-    palette_frequencies_ : ndarray of shape (n_colors_,)
+    palette_frequencies_ : ndarray of shape (n_palette_colors,)
         Share of the fitted pixels that each palette color received.
 
     n_histogram_colors_ : int
