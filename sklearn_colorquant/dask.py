@@ -301,8 +301,9 @@ class DaskColorQuantizer(MetaEstimatorMixin, TransformerMixin, BaseEstimator):
 
 def _chunk_histograms(X, channels, color_space, sizes, seed):
     """One Delayed histogram per chunk of ``X``, made where the chunk is."""
+    blocks = X.to_delayed()
     holders = _holders(X)
-    if not holders:
+    if not all(blocks[index].key in holders for index in np.ndindex(blocks.shape)):
         # Chunks still to be made: each histogram is made by the task that makes
         # its chunk (blockwise fusion), so the chunk never exists elsewhere.
         cells = X.map_blocks(
@@ -322,7 +323,6 @@ def _chunk_histograms(X, channels, color_space, sizes, seed):
     # Chunks held by workers: each histogram is made by a worker that holds its
     # chunk and by no other, so that balancing the load never moves a chunk.
     # Listed worker by worker, so that the first merges find their inputs at hand.
-    blocks = X.to_delayed()
     histograms = []
     indices = sorted(np.ndindex(blocks.shape), key=lambda i: holders[blocks[i].key])
     for index in indices:
@@ -337,14 +337,14 @@ def _chunk_histograms(X, channels, color_space, sizes, seed):
 
 
 def _holders(X):
-    """``{chunk key: addresses of the workers holding it}`` when every chunk of
-    ``X`` is in a Dask cluster's memory (a persisted array), else ``{}``."""
+    """``{key: addresses of the workers holding it}`` for the chunks of a Dask
+    cluster's memory that ``X`` uses (``{}`` for none)."""
     try:
         from distributed import futures_of
     except ImportError:
         return {}
     futures = futures_of(X)
-    if not futures or len(futures) != X.npartitions:
+    if not futures:
         return {}
     holders = futures[0].client.who_has(futures)
     return {key: list(addresses) for key, addresses in holders.items()}

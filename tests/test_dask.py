@@ -104,6 +104,14 @@ def test_distributed_indices_equal_the_in_memory_ones(
     )
 
 
+@pytest.mark.parametrize("part", [slice(0, 20), slice(1, None, 5)], ids=str)
+def test_part_of_a_persisted_collection(images_on_workers, images_in_memory, part):
+    quantizer = ColorQuantizer(8, random_state=0)
+    on_dask = DaskColorQuantizer(quantizer).fit(images_on_workers[part])
+    in_memory = clone(quantizer).fit(images_in_memory[part].reshape(-1, 3))
+    np.testing.assert_array_equal(on_dask.palette_, in_memory.palette_)
+
+
 @pytest.mark.parametrize("on_workers", [True, False], ids=["persisted", "lazy"])
 def test_fit_moves_histograms_never_pixels(client, on_workers):
     images = make_image_collection(N_IMAGES, lazy=True)
