@@ -442,12 +442,9 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
     def _pixels_per_row(self):
         return self.n_features_in_ // self._channels()
 
-    def _channels_of(self, X):
-        return X.shape[1] if self.n_channels is None else self.n_channels
-
     def _pixels(self, X):
         """The pixels of ``X``, one per row, checked for the color space."""
-        channels = self._channels_of(X)
+        channels = self._channels()
         if X.shape[1] % channels:
             raise ValueError(
                 f"X has {X.shape[1]} features per row, which is not a multiple of "
@@ -467,7 +464,7 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
         weights = _check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
         )
-        return np.repeat(weights, X.shape[1] // self._channels_of(X))
+        return np.repeat(weights, self._pixels_per_row())
 
     def _labels(self, X):
         """Palette index of each pixel of ``X``, shape (n_samples, pixels_per_row)."""
