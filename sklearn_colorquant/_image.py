@@ -121,7 +121,8 @@ def apply_palette(
         labels[pixels[:, 3] == 0] = len(palette) - 1
     if return_indices:
         return labels.reshape(image.shape[:-1] if image.ndim > 2 else image.shape)
-    return palette[labels].reshape(image.shape)
+    # np.take gathers rows about twice as fast as fancy indexing.
+    return np.take(palette, labels, axis=0).reshape(image.shape)
 
 
 def fit_image_quantizer(image, n_colors, **params):

@@ -117,9 +117,16 @@ def _cell_candidates(box_low, box_high, centers, among, candidates):
     box. ``among`` must hold every center that can be nearest, which all centers
     do. Fills ``candidates`` and returns ``(n_candidates, others_bound)``.
     """
+    return _cell_candidates_into(
+        box_low, box_high, centers, among, candidates, np.empty(among.shape[0])
+    )
+
+
+@njit(cache=True, nogil=True)
+def _cell_candidates_into(box_low, box_high, centers, among, candidates, near):
+    """``_cell_candidates`` with ``near``, as long as ``among``, for scratch."""
     n_among = among.shape[0]
     n_channels = centers.shape[1]
-    near = np.empty(n_among)
     bound = np.inf
     for k in range(n_among):
         j = among[k]
@@ -443,6 +450,48 @@ def mean_delta_e_2000(lab, palette_lab, labels, weights):
     return total / weights.sum()
 
 
+@njit(cache=True, nogil=True)
+def _drop_dominated(box_low, box_high, centers, candidates, n_candidates):
+    """Drop from ``candidates[:n_candidates]`` (in place, order kept) centers that
+    another candidate beats at every point of the box; returns how many stay.
+
+    Center d beats c over the whole box when ``|p - d|^2 - |p - c|^2``, linear in
+    ``p``, is negative at the box's corner where it is largest. The bounding-box
+    test of ``_cell_candidates`` keeps about four times as many centers, and every
+    dithered pixel tries each of them.
+    """
+    n_channels = centers.shape[1]
+    n_kept = 0
+    for a in range(n_candidates):
+        c = candidates[a]
+        beaten = False
+        # Those kept so far and those still to look at (not those dropped).
+        for b in range(n_candidates):
+            if b >= n_kept and b <= a:
+                continue
+            d = candidates[b]
+            largest, scale = 0.0, 0.0
+            for channel in range(n_channels):
+                slope = 2.0 * (centers[c, channel] - centers[d, channel])
+                # Widened, as points reach a cell from its faces up to rounding.
+                pad = 1e-6 * (box_high[channel] - box_low[channel]) + 1e-12
+                if slope > 0.0:
+                    corner = box_high[channel] + pad
+                else:
+                    corner = box_low[channel] - pad
+                square_d, square_c = centers[d, channel] ** 2, centers[c, channel] ** 2
+                largest += slope * corner + square_d - square_c
+                scale += abs(slope * corner) + square_d + square_c
+            # Dropped only by a margin that rounding of distances cannot undo.
+            if largest < -1e-9 * scale:
+                beaten = True
+                break
+        if not beaten:
+            candidates[n_kept] = c
+            n_kept += 1
+    return n_kept
+
+
 # Palette candidates per cell of a uniform grid over the working space (dithering)
 # or the uint8 cube (transform), listed among those of blocks of 4 cells per axis.
 GRID_BLOCK = 4
@@ -454,7 +503,10 @@ def list_grid(centers, low, cell_size, cells_per_axis):
     nearest to one of its points: ``(listed, starts)``, the lists end to end, cell
     ``c``'s from ``starts[c]`` to ``starts[c + 1]``."""
     n_centers, n_channels = centers.shape
+    # Blocks tile the grid exactly: one block when GRID_BLOCK does not divide it.
     blocks_per_axis = max(cells_per_axis // GRID_BLOCK, 1)
+    if cells_per_axis % GRID_BLOCK != 0:
+        blocks_per_axis = 1
     block_cells = cells_per_axis // blocks_per_axis
     n_blocks, n_cells = 1, 1
     for _ in range(n_channels):
@@ -476,26 +528,42 @@ def list_grid(centers, low, cell_size, cells_per_axis):
         n_block_listed[block], _ = _cell_candidates(
             box_low, box_high, centers, everyone, block_lists[block]
         )
+        n_block_listed[block] = _drop_dominated(
+            box_low, box_high, centers, block_lists[block], n_block_listed[block]
+        )
     width = n_block_listed.max()
     cell_lists = np.empty((n_cells, width), dtype=np.int16)
     n_listed = np.empty(n_cells, dtype=np.int64)
-    for cell in prange(n_cells):
-        box_low = np.empty(n_channels)
-        rest = np.int64(cell)
-        block, scale = 0, 1
-        for channel in range(n_channels - 1, -1, -1):
-            index = rest % cells_per_axis
-            rest //= cells_per_axis
-            box_low[channel] = low[channel] + index * cell_size[channel]
-            block += (index // block_cells) * scale
-            scale *= blocks_per_axis
+    cells_per_block = 1
+    for _ in range(n_channels):
+        cells_per_block *= block_cells
+    # Block by block, so that scratch is made once per block, not per cell.
+    for block in prange(n_blocks):
         among = block_lists[block, : n_block_listed[block]]
         candidates = np.empty(among.shape[0], dtype=np.int64)
-        n_candidates, _ = _cell_candidates(
-            box_low, box_low + cell_size, centers, among, candidates
-        )
-        cell_lists[cell, :n_candidates] = candidates[:n_candidates]
-        n_listed[cell] = n_candidates
+        near = np.empty(among.shape[0])
+        box_low, box_high = np.empty(n_channels), np.empty(n_channels)
+        for inner in range(cells_per_block):
+            block_rest, inner_rest = np.int64(block), np.int64(inner)
+            cell, scale = 0, 1
+            for channel in range(n_channels - 1, -1, -1):
+                index = (block_rest % blocks_per_axis) * block_cells + (
+                    inner_rest % block_cells
+                )
+                block_rest //= blocks_per_axis
+                inner_rest //= block_cells
+                box_low[channel] = low[channel] + index * cell_size[channel]
+                box_high[channel] = box_low[channel] + cell_size[channel]
+                cell += index * scale
+                scale *= cells_per_axis
+            n_candidates, _ = _cell_candidates_into(
+                box_low, box_high, centers, among, candidates, near
+            )
+            n_candidates = _drop_dominated(
+                box_low, box_high, centers, candidates, n_candidates
+            )
+            cell_lists[cell, :n_candidates] = candidates[:n_candidates]
+            n_listed[cell] = n_candidates
     # Stored end to end, the lists stay in cache where padded rows would not.
     starts = np.zeros(n_cells + 1, dtype=np.int64)
     for cell in range(n_cells):
@@ -537,6 +605,18 @@ def _nearest_on_grid(
     return best
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _shares(strength):
+    """The shares of a pixel's error that go ahead, behind-below, below and
+    past-below, scaled by ``strength``."""
+    return (
+        strength * (7 / 16),
+        strength * (3 / 16),
+        strength * (5 / 16),
+        strength * (1 / 16),
+    )
+
+
 @njit(cache=True, nogil=True)
 def floyd_steinberg(
     image,
@@ -568,6 +648,7 @@ def floyd_steinberg(
                 quarter_gap[j] = min(
                     quarter_gap[j], 0.25 * _squared_distance(centers, j, centers, other)
                 )
+    ahead_share, behind_share, under_share, past_share = _shares(strength)
     # Error rows with one pixel of margin on each side.
     current = np.zeros((width + 2, n_channels))
     below = np.zeros((width + 2, n_channels))
@@ -599,11 +680,11 @@ def floyd_steinberg(
                 )
             labels[y, x] = j
             for channel in range(n_channels):
-                error = (value[channel] - centers[j, channel]) * strength
-                current[x + 1 + step, channel] += error * (7 / 16)
-                below[x + 1 - step, channel] += error * (3 / 16)
-                below[x + 1, channel] += error * (5 / 16)
-                below[x + 1 + step, channel] += error * (1 / 16)
+                error = value[channel] - centers[j, channel]
+                current[x + 1 + step, channel] += error * ahead_share
+                below[x + 1 - step, channel] += error * behind_share
+                below[x + 1, channel] += error * under_share
+                below[x + 1 + step, channel] += error * past_share
         current, below = below, current
         below[:] = 0.0
 
@@ -649,10 +730,9 @@ def _nearest_on_grid_3(
             j = listed[k]
             dr, dg, db = r - centers[j, 0], g - centers[j, 1], b - centers[j, 2]
             distance = dr * dr + dg * dg + db * db
-            # Selects rather than a branch: which candidate wins is unpredictable.
-            closer = distance < best_distance
-            best = j if closer else best
-            best_distance = distance if closer else best_distance
+            # A branch, not selects: a predicted branch lets the scan run ahead.
+            if distance < best_distance:
+                best, best_distance = j, distance
     return best
 
 
@@ -684,15 +764,25 @@ def floyd_steinberg_3(
                 )
     current = np.zeros((width + 2, 3))
     below = np.zeros((width + 2, 3))
+    ahead_share, behind_share, under_share, past_share = _shares(strength)
     j = 0
     for y in range(height):
         forward = y % 2 == 0
         step = 1 if forward else -1
+        # The error carried to the next pixel, and the errors of the last two
+        # pixels, stay in registers: each pixel writes the cell of the row below
+        # that no later pixel adds to, with the additions in the usual order.
+        ahead_r = ahead_g = ahead_b = 0.0
+        last_r = last_g = last_b = 0.0
+        before_r = before_g = before_b = 0.0
         for k in range(width):
             x = k if forward else width - 1 - k
-            r = min(max(image[y, x, 0] + current[x + 1, 0], low[0]), high[0])
-            g = min(max(image[y, x, 1] + current[x + 1, 1], low[1]), high[1])
-            b = min(max(image[y, x, 2] + current[x + 1, 2], low[2]), high[2])
+            r = image[y, x, 0] + (current[x + 1, 0] + ahead_r)
+            g = image[y, x, 1] + (current[x + 1, 1] + ahead_g)
+            b = image[y, x, 2] + (current[x + 1, 2] + ahead_b)
+            r = min(max(r, low[0]), high[0])
+            g = min(max(g, low[1]), high[1])
+            b = min(max(b, low[2]), high[2])
             dr, dg, db = r - centers[j, 0], g - centers[j, 1], b - centers[j, 2]
             if dr * dr + dg * dg + db * db >= quarter_gap[j]:
                 j = _nearest_on_grid_3(
@@ -707,21 +797,27 @@ def floyd_steinberg_3(
                     starts,
                 )
             labels[y, x] = j
-            er = (r - centers[j, 0]) * strength
-            eg = (g - centers[j, 1]) * strength
-            eb = (b - centers[j, 2]) * strength
-            ahead, behind = x + 1 + step, x + 1 - step
-            current[ahead, 0] += er * (7 / 16)
-            current[ahead, 1] += eg * (7 / 16)
-            current[ahead, 2] += eb * (7 / 16)
-            below[behind, 0] += er * (3 / 16)
-            below[behind, 1] += eg * (3 / 16)
-            below[behind, 2] += eb * (3 / 16)
-            below[x + 1, 0] += er * (5 / 16)
-            below[x + 1, 1] += eg * (5 / 16)
-            below[x + 1, 2] += eb * (5 / 16)
-            below[ahead, 0] += er * (1 / 16)
-            below[ahead, 1] += eg * (1 / 16)
-            below[ahead, 2] += eb * (1 / 16)
+            er, eg, eb = r - centers[j, 0], g - centers[j, 1], b - centers[j, 2]
+            ahead_r, ahead_g, ahead_b = (
+                er * ahead_share,
+                eg * ahead_share,
+                eb * ahead_share,
+            )
+            behind = x + 1 - step
+            below[behind, 0] = (
+                before_r * past_share + last_r * under_share + er * behind_share
+            )
+            below[behind, 1] = (
+                before_g * past_share + last_g * under_share + eg * behind_share
+            )
+            below[behind, 2] = (
+                before_b * past_share + last_b * under_share + eb * behind_share
+            )
+            before_r, before_g, before_b = last_r, last_g, last_b
+            last_r, last_g, last_b = er, eg, eb
+        # Below the row's last pixel: its share and its neighbor's.
+        x = width - 1 if forward else 0
+        below[x + 1, 0] = before_r * past_share + last_r * under_share
+        below[x + 1, 1] = before_g * past_share + last_g * under_share
+        below[x + 1, 2] = before_b * past_share + last_b * under_share
         current, below = below, current
-        below[:] = 0.0

@@ -4,6 +4,8 @@ import numpy as np
 import pytest
 
 from sklearn_colorquant import ColorQuantizer, apply_palette, quantize_image
+from sklearn_colorquant._color_spaces import to_working
+from sklearn_colorquant._dither import gamut_box
 
 METHODS = ["floyd-steinberg", "ordered"]
 
@@ -37,6 +39,66 @@ def test_dithered_images_are_made_of_palette_colors(china, method, color_space):
     )
     indices = apply_palette(image, quantizer, dither=method, return_indices=True)
     np.testing.assert_array_equal(quantizer.palette_[indices], quantized)
+
+
+def _plain_floyd_steinberg(image, centers, low, high, strength):
+    """Floyd-Steinberg written plainly: every palette color tried for every pixel,
+    the error rows indexed with one column of margin on each side."""
+    height, width, _ = image.shape
+    errors = np.zeros((height + 1, width + 2, image.shape[2]))
+    ahead, behind, under, past = strength * np.array([7, 3, 5, 1]) / 16
+    labels = np.empty((height, width), dtype=np.int64)
+    for y in range(height):
+        step = 1 if y % 2 == 0 else -1
+        for x in range(width) if step == 1 else range(width - 1, -1, -1):
+            value = np.clip(image[y, x] + errors[y, x + 1], low, high)
+            j = int(np.argmin(((value - centers) ** 2).sum(axis=1)))
+            labels[y, x] = j
+            error = value - centers[j]
+            errors[y, x + 1 + step] += error * ahead
+            errors[y + 1, x + 1 - step] += error * behind
+            errors[y + 1, x + 1] += error * under
+            errors[y + 1, x + 1 + step] += error * past
+    return labels
+
+
+@pytest.mark.parametrize(
+    "color_space, n_colors, strength, channels",
+    [
+        ("rgb", 256, 1.0, 3),
+        ("rgb", 64, 0.6, 3),
+        ("lab", 128, 1.0, 3),
+        ("rgb", 16, 1.0, 1),
+    ],
+)
+def test_floyd_steinberg_matches_a_plain_search_over_the_palette(
+    china, color_space, n_colors, strength, channels
+):
+    # The compiled scan tries only the palette colors its grid cell lists; a
+    # plain scan tries all of them, and every pixel must get the same color.
+    image = china[100:172, 200:296, :channels].squeeze()
+    _, quantizer = quantize_image(
+        image, n_colors, color_space=color_space, random_state=0
+    )
+    labels = apply_palette(
+        image,
+        quantizer,
+        dither="floyd-steinberg",
+        dither_strength=strength,
+        return_indices=True,
+    )
+    working = to_working(image.reshape(-1, channels), image.dtype, color_space).reshape(
+        *image.shape[:2], channels
+    )
+    if color_space == "rgb":
+        working = image.reshape(working.shape).astype(np.float64)
+    centers = quantizer.cluster_centers_
+    gamut_low, gamut_high = gamut_box(color_space, channels)
+    low = np.minimum(gamut_low, centers.min(axis=0))
+    high = np.maximum(gamut_high, centers.max(axis=0))
+    expected = _plain_floyd_steinberg(working, centers, low, high, strength)
+    assert len(np.unique(expected)) > n_colors // 2
+    np.testing.assert_array_equal(labels, expected)
 
 
 def _black_and_white():

@@ -191,3 +191,47 @@ def test_uint8_lookup_for_fewer_channels(n_channels):
     index = PaletteIndex(palette, "rgb")
     expected = _brute_nearest_blocks(pixels.astype(np.float64), palette)
     np.testing.assert_array_equal(index.labels(pixels), expected)
+
+
+@pytest.mark.parametrize("n_channels", [1, 3, 4])
+def test_grid_lists_hold_the_nearest_center_of_every_point(n_channels):
+    # Points anywhere in the grid's box, on its cells' faces and corners, with two
+    # palette colors listed twice (exact ties): the lists' search must agree with
+    # trying every center.
+    rng = np.random.default_rng(n_channels)
+    centers = rng.uniform(-20, 120, size=(60, n_channels))
+    centers[[7, 41]] = centers[[3, 30]]
+    cells_per_axis = 8
+    low, high = centers.min(axis=0) - 5, centers.max(axis=0) + 5
+    cell_size = (high - low) / cells_per_axis
+    faces = low + cell_size * rng.integers(0, cells_per_axis + 1, (3000, n_channels))
+    inside = rng.uniform(low, high, size=(3000, n_channels))
+    near_centers = centers[rng.integers(0, 60, 3000)] + rng.normal(0, 0.5, (3000, 1))
+    points = np.clip(np.concatenate([faces, inside, near_centers]), low, high)
+    listed, starts = _kernels.list_grid(centers, low, cell_size, cells_per_axis)
+    labels = np.empty(len(points), dtype=np.int64)
+    _kernels.nearest_on_grid(
+        points,
+        centers,
+        low,
+        high,
+        1 / cell_size,
+        cells_per_axis,
+        listed,
+        starts,
+        labels,
+    )
+    np.testing.assert_array_equal(labels, _brute_nearest(points, centers)[0])
+
+
+def test_grid_lists_keep_few_candidates_for_a_photo_palette(china_pixels):
+    # Centers beaten over a whole cell by another center are not listed: for a
+    # 256-color palette of a photo, about 2 per cell remain of about 8 that the
+    # bounding-box test alone keeps.
+    colors, counts = distinct_colors(china_pixels)
+    centers = weighted_kmeans(
+        colors.astype(np.float64), counts, 256, np.random.RandomState(0)
+    )
+    listed, starts = _kernels.list_grid(centers, np.zeros(3), np.full(3, 8.0), 32)
+    assert np.diff(starts).min() >= 1
+    assert len(listed) / (len(starts) - 1) < 3
