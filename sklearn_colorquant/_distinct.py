@@ -33,6 +33,9 @@ def distinct_colors(pixels, *, weights=None, return_inverse=False):
     if pixels.dtype == np.uint8 and pixels.shape[1] <= 8:
         # Sorting one integer key per pixel is far faster than np.unique(axis=0).
         keys = pack_uint8(pixels)
+        if weights is not None and not return_inverse:
+            keys, sums = summed_by_key(keys, weights)
+            return unpack_uint8(keys, pixels.shape[1]), sums
         if len(keys) > 1 and (keys[1:] > keys[:-1]).all():
             # Distinct and sorted already (the colors of a histogram): one pass.
             result = (keys, np.arange(len(keys)), np.ones(len(keys), dtype=np.int64))
@@ -52,12 +55,30 @@ def distinct_colors(pixels, *, weights=None, return_inverse=False):
     return colors, counts
 
 
+def summed_by_key(keys, weights):
+    """Sorted distinct ``keys`` (``pack_uint8`` keys) and the sum of ``weights``
+    over each: int64 for integer weights, float64 otherwise.
+
+    A stable sort of unsigned integers is a radix sort, the fastest way to bring
+    equal keys together; it also keeps each key's weights in their order.
+    """
+    weights = weights.astype(_sum_dtype(weights), copy=False)
+    if not len(keys):
+        return keys, weights
+    order = np.argsort(keys, kind="stable")
+    keys = keys[order]
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    return keys[starts], np.add.reduceat(weights[order], starts)
+
+
 def _summed_weights(inverse, weights, n_colors):
     sums = np.bincount(inverse, weights=weights, minlength=n_colors)
-    if np.issubdtype(weights.dtype, np.integer):
-        # Sums of counts below 2**53 are exact in float64.
-        return sums.astype(np.int64)
-    return sums
+    # Sums of integer counts below 2**53 are exact in float64.
+    return sums.astype(_sum_dtype(weights), copy=False)
+
+
+def _sum_dtype(weights):
+    return np.int64 if np.issubdtype(weights.dtype, np.integer) else np.float64
 
 
 def pack_uint8(pixels):

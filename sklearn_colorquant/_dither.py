@@ -73,11 +73,10 @@ def dither_labels(images, centers, color_space, method, strength):
                 image_labels,
             )
         return labels
-    height, width = images.shape[1:3]
-    pattern = np.tile(_BAYER, (height // 8 + 1, width // 8 + 1))[:height, :width]
-    offsets = (strength * _palette_spacing(centers)) * pattern[None, :, :, None]
-    shifted = np.ascontiguousarray((images + offsets).reshape(-1, n_channels))
-    _kernels.nearest_on_grid(shifted, centers, *grid, *lists, labels.reshape(-1))
+    offsets = (strength * _palette_spacing(centers)) * _BAYER
+    _kernels.ordered_on_grid(
+        np.ascontiguousarray(images), offsets, centers, *grid, *lists, labels
+    )
     return labels
 
 

@@ -690,18 +690,30 @@ def floyd_steinberg(
 
 
 @njit(cache=True, parallel=True, nogil=True)
-def nearest_on_grid(
-    points, centers, low, high, inverse_size, cells_per_axis, listed, starts, labels
+def ordered_on_grid(
+    images,
+    offsets,
+    centers,
+    low,
+    high,
+    inverse_size,
+    cells_per_axis,
+    listed,
+    starts,
+    labels,
 ):
-    """Nearest center of every point (clamped into the grid's box)."""
-    n_points, n_channels = points.shape
-    chunk = 4096
-    for first in prange((n_points + chunk - 1) // chunk):
+    """Nearest center of every pixel of ``images`` ``(N, H, W, C)`` plus the
+    ``offsets`` pattern tiled over the image (clamped into the grid's box)."""
+    n_images, height, width, n_channels = images.shape
+    period_y, period_x = offsets.shape
+    for row in prange(n_images * height):
+        image, y = np.int64(row) // height, np.int64(row) % height
         value = np.empty(n_channels)
-        for i in range(first * chunk, min((first + 1) * chunk, n_points)):
+        for x in range(width):
+            shift = offsets[y % period_y, x % period_x]
             for channel in range(n_channels):
-                value[channel] = points[i, channel]
-            labels[i] = _nearest_on_grid(
+                value[channel] = images[image, y, x, channel] + shift
+            labels[image, y, x] = _nearest_on_grid(
                 value,
                 centers,
                 low,

@@ -21,7 +21,7 @@ except ImportError as error:  # pragma: no cover - the extra is installed in CI
     ) from error
 
 from ._color_spaces import check_color_range
-from ._distinct import distinct_colors, pack_uint8, unpack_uint8
+from ._distinct import distinct_colors, pack_uint8, summed_by_key, unpack_uint8
 from ._quantizer import ColorQuantizer, _index_dtype
 
 __all__ = ["DaskColorQuantizer"]
@@ -408,12 +408,7 @@ def _merged_histogram(*histograms):
     codes = np.concatenate([codes for codes, _ in histograms])
     counts = np.concatenate([counts for _, counts in histograms])
     if codes.ndim == 1:
-        # Packed keys: a stable sort of uint32 is a radix sort, the fastest way
-        # to bring equal colors together.
-        order = np.argsort(codes, kind="stable")
-        keys = codes[order]
-        starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
-        return keys[starts], np.add.reduceat(counts[order], starts)
+        return summed_by_key(codes, counts)
     return distinct_colors(codes, weights=counts)
 
 

@@ -26,6 +26,21 @@ def test_distinct_colors_of_uint8_match_numpy(n_channels):
     np.testing.assert_array_equal(colors[inverse], pixels)
 
 
+@pytest.mark.parametrize("dtype", [np.uint8, np.float64])
+@pytest.mark.parametrize("weight_dtype", [np.int32, np.float64])
+def test_distinct_colors_sum_weights_per_color(dtype, weight_dtype):
+    rng = np.random.default_rng(1)
+    pixels = (rng.integers(0, 6, size=(5000, 3)) * 51).astype(dtype)
+    weights = rng.integers(0, 1000, size=5000).astype(weight_dtype)
+    colors, sums = distinct_colors(pixels, weights=weights)
+    expected, inverse = np.unique(pixels, axis=0, return_inverse=True)
+    expected_sums = np.zeros(len(expected), dtype=np.int64)
+    np.add.at(expected_sums, inverse.reshape(-1), weights.astype(np.int64))
+    np.testing.assert_array_equal(colors, expected)
+    np.testing.assert_array_equal(sums, expected_sums)
+    assert sums.dtype == (np.int64 if weight_dtype == np.int32 else np.float64)
+
+
 def test_distinct_colors_of_floats():
     pixels = np.array([[0.5, 0.1], [0.2, 0.3], [0.5, 0.1]])
     colors, counts, inverse = distinct_colors(pixels, return_inverse=True)
@@ -209,9 +224,11 @@ def test_grid_lists_hold_the_nearest_center_of_every_point(n_channels):
     near_centers = centers[rng.integers(0, 60, 3000)] + rng.normal(0, 0.5, (3000, 1))
     points = np.clip(np.concatenate([faces, inside, near_centers]), low, high)
     listed, starts = _kernels.list_grid(centers, low, cell_size, cells_per_axis)
-    labels = np.empty(len(points), dtype=np.int64)
-    _kernels.nearest_on_grid(
-        points,
+    # As one row of an image, with no pattern added.
+    labels = np.empty((1, 1, len(points)), dtype=np.int64)
+    _kernels.ordered_on_grid(
+        points[None, None],
+        np.zeros((1, 1)),
         centers,
         low,
         high,
@@ -221,7 +238,7 @@ def test_grid_lists_hold_the_nearest_center_of_every_point(n_channels):
         starts,
         labels,
     )
-    np.testing.assert_array_equal(labels, _brute_nearest(points, centers)[0])
+    np.testing.assert_array_equal(labels[0, 0], _brute_nearest(points, centers)[0])
 
 
 def test_grid_lists_keep_few_candidates_for_a_photo_palette(china_pixels):
