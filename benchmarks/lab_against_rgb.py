@@ -14,21 +14,12 @@ shows how much of a difference between the two spaces is the optimizer's luck.
 import argparse
 
 import numpy as np
-from skimage import data
+from bench_quantizers import IMAGES  # the benchmark's photos, from this folder
 from skimage.color import deltaE_ciede2000, lab2rgb, rgb2lab
 from sklearn.cluster import KMeans
-from sklearn.datasets import load_sample_image
 
 from sklearn_colorquant import ColorQuantizer
 from sklearn_colorquant._distinct import distinct_colors
-
-IMAGES = {
-    "china": lambda: load_sample_image("china.jpg"),
-    "flower": lambda: load_sample_image("flower.jpg"),
-    "astronaut": data.astronaut,
-    "coffee": data.coffee,
-    "chelsea": data.chelsea,
-}
 
 
 def _ours(pixels, n_colors, color_space, seed):

@@ -605,6 +605,24 @@ def _nearest_on_grid(
     return best
 
 
+@njit(cache=True, nogil=True)
+def _quarter_gaps(centers):
+    """A quarter of the squared distance from each center to its nearest other.
+
+    A color closer to center j than half the distance from j to any other center
+    has j as its only nearest center: no search needed.
+    """
+    n_centers = centers.shape[0]
+    quarter_gap = np.full(n_centers, np.inf)
+    for j in range(n_centers):
+        for other in range(n_centers):
+            if other != j:
+                quarter_gap[j] = min(
+                    quarter_gap[j], 0.25 * _squared_distance(centers, j, centers, other)
+                )
+    return quarter_gap
+
+
 @njit(cache=True, nogil=True, inline="always")
 def _shares(strength):
     """The shares of a pixel's error that go ahead, behind-below, below and
@@ -638,16 +656,7 @@ def floyd_steinberg(
     color is found; ``strength`` scales the error passed on.
     """
     height, width, n_channels = image.shape
-    n_centers = centers.shape[0]
-    # A color closer to center j than half the distance from j to any other
-    # center has j as its only nearest center: no search needed.
-    quarter_gap = np.full(n_centers, np.inf)
-    for j in range(n_centers):
-        for other in range(n_centers):
-            if other != j:
-                quarter_gap[j] = min(
-                    quarter_gap[j], 0.25 * _squared_distance(centers, j, centers, other)
-                )
+    quarter_gap = _quarter_gaps(centers)
     ahead_share, behind_share, under_share, past_share = _shares(strength)
     # Error rows with one pixel of margin on each side.
     current = np.zeros((width + 2, n_channels))
@@ -767,13 +776,7 @@ def floyd_steinberg_3(
     the scan runs several times faster, and 3 channels are the common case.
     """
     height, width, _ = image.shape
-    quarter_gap = np.full(centers.shape[0], np.inf)
-    for j in range(centers.shape[0]):
-        for other in range(centers.shape[0]):
-            if other != j:
-                quarter_gap[j] = min(
-                    quarter_gap[j], 0.25 * _squared_distance(centers, j, centers, other)
-                )
+    quarter_gap = _quarter_gaps(centers)
     current = np.zeros((width + 2, 3))
     below = np.zeros((width + 2, 3))
     ahead_share, behind_share, under_share, past_share = _shares(strength)
