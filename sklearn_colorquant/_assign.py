@@ -15,6 +15,13 @@ from . import _kernels
 from ._color_spaces import to_working
 from ._distinct import distinct_colors, pack_uint8, unpack_uint8
 
+
+def palette_colors(palette, labels):
+    """The palette row of every label, ``palette[labels]``: ``np.take`` gathers rows
+    about twice as fast as fancy indexing, which counts at image sizes."""
+    return np.take(palette, labels, axis=0)
+
+
 # A grid prunes well in few dimensions only; above this, one cell holds every point.
 MAX_GRID_DIMENSIONS = 4
 # Assignment grids aim for this many points per occupied cell.

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 from joblib import Parallel, delayed
 
+from ._assign import palette_colors
 from ._batch import fit_shared_quantizer
 from ._codebooks import CODEBOOK_NAMES
 from ._color_spaces import COLOR_SPACES
@@ -314,7 +315,8 @@ def _quantize_file(path, image, target, shared, args, params, dither):
             dither_strength=args.dither_strength,
             return_indices=True,
         )
-        quantized = image_palette(quantizer, image.dtype)[indices].reshape(image.shape)
+        colors = image_palette(quantizer, image.dtype)
+        quantized = palette_colors(colors, indices).reshape(image.shape)
         palette, alpha = _indexed_palette(quantizer)
         if len(palette) > 256:
             return None, (

@@ -3,6 +3,7 @@
 import numpy as np
 from sklearn.base import clone
 
+from ._assign import palette_colors
 from ._color_spaces import from_unit, to_unit, to_working
 from ._dither import dither_labels
 from ._quantizer import ColorQuantizer
@@ -121,8 +122,7 @@ def apply_palette(
         labels[pixels[:, 3] == 0] = len(palette) - 1
     if return_indices:
         return labels.reshape(image.shape[:-1] if image.ndim > 2 else image.shape)
-    # np.take gathers rows about twice as fast as fancy indexing.
-    return np.take(palette, labels, axis=0).reshape(image.shape)
+    return palette_colors(palette, labels).reshape(image.shape)
 
 
 def fit_image_quantizer(image, n_colors, **params):

@@ -16,7 +16,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._assign import PaletteIndex, nearest_center
+from ._assign import PaletteIndex, nearest_center, palette_colors
 from ._codebooks import CODEBOOK_NAMES, learn_centers
 from ._color_spaces import (
     COLOR_SPACES,
@@ -325,7 +325,7 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
         labels = self._labels(X)
         if self.encode == "color":
             palette = from_unit(self._unit_palette(), X.dtype)
-            return palette[labels].reshape(X.shape)
+            return palette_colors(palette, labels).reshape(X.shape)
         return labels.astype(_index_dtype(self.n_colors_), copy=False)
 
     def inverse_transform(self, X):
@@ -358,7 +358,7 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
             labels = self._labels(X)
         else:
             labels = self._check_indices(check_array(X, dtype="numeric"))
-        return self.palette_[labels].reshape(len(labels), -1)
+        return palette_colors(self.palette_, labels).reshape(len(labels), -1)
 
     def score(self, X, y=None):
         """Negative mean squared quantization error, in the working color space.

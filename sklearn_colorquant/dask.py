@@ -20,6 +20,7 @@ except ImportError as error:  # pragma: no cover - the extra is installed in CI
         'pip install "sklearn-colorquant[dask]".'
     ) from error
 
+from ._assign import palette_colors
 from ._color_spaces import check_color_range
 from ._distinct import distinct_colors, pack_uint8, summed_by_key, unpack_uint8
 from ._quantizer import ColorQuantizer, _index_dtype
@@ -430,7 +431,7 @@ def _transform_block(block, estimator, channels):
 
 
 def _colors_of_indices(indices, palette):
-    colors = palette[indices]
+    colors = palette_colors(palette, indices)
     if indices.ndim == 2:
         return colors.reshape(len(indices), -1)
     return colors
