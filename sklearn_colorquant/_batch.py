@@ -3,8 +3,17 @@
 import numpy as np
 from joblib import Parallel, delayed
 from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_array
 
-from ._image import _image_pixels, apply_palette, quantize_image, visible_pixels
+from ._color_spaces import to_unit
+from ._image import (
+    _image_pixels,
+    apply_palette,
+    fit_pixels,
+    quantize_image,
+    visible_pixels,
+)
+from ._quantizer import ColorQuantizer
 
 # Pixels drawn from all images, in all, to fit a shared palette.
 _SHARED_SAMPLE = 1_000_000
@@ -72,7 +81,9 @@ def quantize_images(
     parallel = Parallel(n_jobs=n_jobs, prefer="threads", verbose=verbose)
     options = {"dither": dither, "dither_strength": dither_strength}
     if shared_palette:
-        quantizer = fit_shared_quantizer(images, n_colors, random_state, **params)
+        quantizer = fit_shared_quantizer(
+            images, ColorQuantizer(n_colors, random_state=random_state, **params)
+        )
         quantized = parallel(
             delayed(apply_palette)(image, quantizer, **options) for image in images
         )
@@ -85,21 +96,25 @@ def quantize_images(
     return [image for image, _ in results], [quantizer for _, quantizer in results]
 
 
-def fit_shared_quantizer(images, n_colors, random_state, **params):
-    """One quantizer fitted on pixels drawn evenly from all ``images``."""
-    sample = _shared_sample(images, check_random_state(random_state))
-    _, quantizer = quantize_image(
-        sample[None], n_colors, random_state=random_state, **params
-    )
-    return quantizer
+def fit_shared_quantizer(images, quantizer):
+    """``quantizer`` fitted on pixels drawn evenly from all ``images``, with its
+    own ``random_state``."""
+    sample = _shared_sample(images, check_random_state(quantizer.random_state))
+    return fit_pixels(quantizer, sample)
 
 
 def _shared_sample(images, random_state):
     """Pixels drawn evenly from every image, as one row of pixels."""
     per_image = max(1, _SHARED_SAMPLE // len(images))
     drawn = []
-    for image in images:
-        pixels = visible_pixels(_image_pixels(image))
+    for position, image in enumerate(images):
+        try:
+            # Every pixel is checked, not only those drawn: a NaN anywhere is an
+            # error, as it is for transform.
+            pixels = check_array(_image_pixels(image), dtype="numeric")
+        except ValueError as error:
+            raise ValueError(f"Image {position}: {error}") from None
+        pixels = visible_pixels(pixels)
         if len(pixels) > per_image:
             pixels = pixels[random_state.choice(len(pixels), per_image, replace=False)]
         drawn.append(pixels)
@@ -109,4 +124,8 @@ def _shared_sample(images, random_state):
             f"The images have different channel counts {sorted(channels)}; a shared "
             "palette needs one (convert them all to RGB or all to RGBA)."
         )
+    if len({pixels.dtype for pixels in drawn}) > 1:
+        # Each dtype has its own scale (uint8 0..255, uint16 0..65535, floats
+        # [0, 1]): mixed images meet on the unit scale.
+        drawn = [to_unit(pixels, pixels.dtype) for pixels in drawn]
     return np.concatenate(drawn)

@@ -247,7 +247,8 @@ def _quantize_files(parser, args):
             shared.fit(palette)
         elif args.shared_palette and images:
             shared = fit_shared_quantizer(
-                list(images.values()), args.n_colors, args.random_state, **params
+                list(images.values()),
+                ColorQuantizer(args.n_colors, random_state=args.random_state, **params),
             )
     except ValueError as error:
         fail(args.palette or "shared palette", str(error))

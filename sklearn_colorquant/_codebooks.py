@@ -34,9 +34,11 @@ def learn_centers(codebook, colors, weights, n_colors, random_state, to_working=
     Returns
     -------
     centers : ndarray of shape (n_centers, n_channels), float64
+    n_iter : int
+        Lloyd iterations run (a clusterer's ``n_iter_``; 0 for random colors).
     """
     if isinstance(codebook, str) and codebook == "random":
-        return _random_colors(colors, weights, n_colors, random_state)
+        return _random_colors(colors, weights, n_colors, random_state), 0
     if isinstance(codebook, str) and codebook == "kmeans":
         return weighted_kmeans(colors, weights, n_colors, random_state)
     seed = random_state.randint(np.iinfo(np.int32).max)
@@ -64,7 +66,7 @@ def learn_centers(codebook, colors, weights, n_colors, random_state, to_working=
             f"codebook={codebook!r} returned cluster_centers_ of shape "
             f"{centers.shape}; expected (n_clusters, {colors.shape[1]})."
         )
-    return centers
+    return centers, int(getattr(clusterer, "n_iter_", 0))
 
 
 def _configured_clone(clusterer, n_colors, seed, to_working):

@@ -1,7 +1,7 @@
 """Image-level helpers: quantize ``(H, W, C)`` images and ``(N, H, W, C)`` batches."""
 
 import numpy as np
-from sklearn.base import clone
+from sklearn.utils.validation import check_is_fitted
 
 from ._assign import palette_colors
 from ._color_spaces import from_unit, to_unit, to_working
@@ -108,32 +108,44 @@ def apply_palette(
     (True, True)
     """
     image = np.asarray(image)
-    pixels = _image_pixels(image)
-    pixel_quantizer = _pixel_indexer(quantizer)
-    if dither is None:
-        labels = pixel_quantizer.transform(pixels)[:, 0].astype(np.intp)
-    else:
-        labels = _dithered_labels(
-            image, pixels, pixel_quantizer, dither, dither_strength
-        )
-    palette = image_palette(quantizer, image.dtype)
-    if pixels.shape[1] == 4:
-        # Fully transparent pixels take the transparent color past the palette.
-        labels[pixels[:, 3] == 0] = len(palette) - 1
+    labels = image_labels(image, quantizer, dither, dither_strength)
     if return_indices:
         return labels.reshape(image.shape[:-1] if image.ndim > 2 else image.shape)
+    palette = image_palette(quantizer, image.dtype)
     return palette_colors(palette, labels).reshape(image.shape)
+
+
+def image_labels(image, quantizer, dither=None, dither_strength=1.0):
+    """Palette index of every pixel of ``image`` (any layout that
+    :func:`apply_palette` takes), flat, every pixel checked first; in RGBA, fully
+    transparent pixels take the index ``quantizer.n_colors_``."""
+    check_is_fitted(quantizer)
+    pixels = quantizer._checked_pixels(_image_pixels(image))
+    if pixels.shape[1] == 4:
+        _check_rgba(quantizer.color_space)
+    if dither is None:
+        labels = quantizer._pixel_labels(pixels).astype(np.intp)
+    else:
+        labels = _dithered_labels(image, pixels, quantizer, dither, dither_strength)
+    if pixels.shape[1] == 4:
+        # Fully transparent pixels take the transparent color past the palette.
+        labels[pixels[:, 3] == 0] = quantizer.n_colors_
+    return labels
 
 
 def fit_image_quantizer(image, n_colors, **params):
     """A :class:`ColorQuantizer` fitted on the visible pixels of ``image``."""
-    pixels = _image_pixels(np.asarray(image))
+    return fit_pixels(ColorQuantizer(n_colors, **params), _image_pixels(image))
+
+
+def fit_pixels(quantizer, pixels):
+    """``quantizer`` fitted on the visible ones of ``pixels`` (one per row)."""
     if pixels.shape[1] == 4:
-        _check_rgba(params.get("color_space", "rgb"))
+        _check_rgba(quantizer.color_space)
         pixels = visible_pixels(pixels)
         if not len(pixels):
             raise ValueError("Every pixel of the image is fully transparent.")
-    return ColorQuantizer(n_colors, **params).fit(pixels)
+    return quantizer.fit(pixels)
 
 
 def visible_pixels(pixels):
@@ -153,8 +165,7 @@ def image_palette(quantizer, dtype):
 
 
 def _dithered_labels(image, pixels, quantizer, method, strength):
-    # Validate as transform does, then work image by image in the working space.
-    quantizer.transform(pixels[:1])
+    # Image by image, in the working space.
     spatial = image.shape[:2] if image.ndim <= 3 else image.shape[1:3]
     if quantizer.color_space == "rgb" and pixels.dtype == np.uint8:
         # The working space of uint8 RGB is the data itself: no float copy.
@@ -177,6 +188,7 @@ def _check_rgba(color_space):
 
 
 def _image_pixels(image):
+    image = np.asarray(image)
     if image.ndim == 2:
         return image.reshape(-1, 1)
     if image.ndim in (3, 4):
@@ -184,16 +196,4 @@ def _image_pixels(image):
     raise ValueError(
         f"Expected an image of shape (H, W), (H, W, C) or a batch (N, H, W, C), got "
         f"an array of shape {image.shape}."
-    )
-
-
-def _pixel_indexer(quantizer):
-    """``quantizer``, or a copy with its palette, that maps pixel rows to indices."""
-    if quantizer.n_channels is None and quantizer.encode == "index":
-        return quantizer
-    palette = quantizer.palette_
-    return (
-        clone(quantizer)
-        .set_params(codebook=palette, n_channels=None, encode="index")
-        .fit(palette)
     )

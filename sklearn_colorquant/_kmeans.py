@@ -51,6 +51,8 @@ def weighted_kmeans(points, weights, n_clusters, random_state, *, tol=1e-4):
     Returns
     -------
     centers : ndarray of shape (n_clusters, n_channels)
+    n_iter : int
+        Lloyd iterations run, on both levels.
     """
     points = np.ascontiguousarray(points, dtype=np.float64)
     weights = np.asarray(weights, dtype=np.float64)
@@ -66,15 +68,18 @@ def weighted_kmeans(points, weights, n_clusters, random_state, *, tol=1e-4):
 
     seed_points, seed_weights = levels[0][:2]
     centers = seed_points[_seeds(seed_points, seed_weights, n_clusters, random_state)]
+    total_iter = 0
     for *level, max_iter in levels:
-        centers = _lloyd(level, centers, max_iter, tolerance)
-    return centers
+        centers, n_iter = _lloyd(level, centers, max_iter, tolerance)
+        total_iter += n_iter
+    return centers, total_iter
 
 
 def _lloyd(level, centers, max_iter, tolerance):
-    """Lloyd's iterations on one level, ``(points, weights, grid)``."""
+    """Lloyd's iterations on one level, ``(points, weights, grid)``: the centers
+    and the number of iterations run."""
     level_points, level_weights, grid = level
-    centers, _ = _kernels.lloyd(
+    return _kernels.lloyd(
         level_points,
         level_weights,
         centers,
@@ -85,7 +90,6 @@ def _lloyd(level, centers, max_iter, tolerance):
         max_iter,
         tolerance,
     )
-    return centers
 
 
 def _fine_max_iter(n_clusters):
@@ -136,6 +140,8 @@ def smallest_kmeans(
     centers : ndarray of shape (n_clusters, n_channels)
     met : bool
         False when even ``max_clusters`` centers do not meet the target.
+    n_iter : int
+        Lloyd iterations run over the whole search.
     """
     points = np.ascontiguousarray(points, dtype=np.float64)
     weights = np.asarray(weights, dtype=np.float64)
@@ -145,8 +151,13 @@ def smallest_kmeans(
     medium = _coarse_level(points, weights, max_clusters, 2 * _COARSE_CELLS_PER_AXIS)
     medium = medium or fine
 
+    total_iter = 0
+
     def converge(centers, level, max_iter=300):
-        return _lloyd(level, centers, max_iter, tolerance)
+        nonlocal total_iter
+        centers, n_iter = _lloyd(level, centers, max_iter, tolerance)
+        total_iter += n_iter
+        return centers
 
     def grow(centers, n_clusters):
         split = _split_worst(centers, n_clusters, coarse)
@@ -165,7 +176,7 @@ def smallest_kmeans(
         smaller = (1, one, target.measure(one, final=False))
     while not target.meets(measured):
         if size == max_clusters:
-            return refine(centers), False
+            return refine(centers), False, total_iter
         smaller = (size, centers, measured)
         size = min(2 * size, max_clusters)
         centers = grow(centers, size)
@@ -194,9 +205,9 @@ def smallest_kmeans(
     while True:
         refined = refine(centers) if refined is None else refined
         if target.meets(target.measure(refined, final=True)):
-            return refined, True
+            return refined, True, total_iter
         if size == max_clusters:
-            return refined, False
+            return refined, False, total_iter
         # The estimate said yes, every color says no: a few more colors.
         size = min(size + max(1, int(precision * size)), max_clusters)
         centers, refined = grow(centers, size), None

@@ -8,15 +8,13 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import (
-    _check_feature_names_in,
     _check_sample_weight,
-    _generate_get_feature_names_out,
     check_array,
     check_is_fitted,
     validate_data,
 )
 
-from ._assign import PaletteIndex, nearest_center, palette_colors
+from ._assign import PaletteIndex, nearest_center
 from ._codebooks import CODEBOOK_NAMES, learn_centers
 from ._color_spaces import (
     COLOR_SPACES,
@@ -27,8 +25,15 @@ from ._color_spaces import (
     to_working,
 )
 from ._distinct import distinct_colors
+from ._encodings import ENCODINGS
 from ._kmeans import smallest_kmeans
 from ._targets import QualityTarget
+
+# Sorting the palette by use moves pixels equally near two colors to the lower
+# index; the first sort settles it in practice, a few more allow for such ties.
+_MAX_REORDERS = 3
+# Below this, a difference of coordinates may square to 0 (float64 underflow).
+_TINY = 1e-140
 
 
 class ColorQuantizer(TransformerMixin, BaseEstimator):
@@ -80,9 +85,17 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
         of it. None means that each row is one pixel and all its features are
         its channels.
 
-    encode : {"index", "color"}, default="index"
-        What ``transform`` returns: the palette index of each pixel, or its
-        palette color in the layout, scale and dtype of the input.
+    encode : {"index", "color", "histogram", "onehot"}, default="index"
+        What ``transform`` returns:
+
+        - ``"index"``: the palette index of each pixel;
+        - ``"color"``: its palette color, in the layout, scale and dtype of the
+          input;
+        - ``"histogram"``: for each row, the share of its pixels that each
+          palette color takes, shape ``(n_samples, n_colors_)``, rows summing to
+          1: with ``n_channels`` set, bag-of-colors features of each image;
+        - ``"onehot"``: a sparse one-hot matrix, ``n_colors_`` columns per pixel,
+          as :class:`~sklearn.preprocessing.KBinsDiscretizer` encodes bins.
 
     subsample : int, default=None
         Largest number of pixels used to fit; more pixels are subsampled at
@@ -108,6 +121,9 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
     ----------
     palette_ : ndarray of shape (n_palette_colors, n_channels)
         The palette, in the space, scale and dtype of the data seen in ``fit``.
+        A learned palette comes most-used color first (ties by color value), so
+        that index 0 is the commonest color and indices mean the same from one
+        refit to the next; a fixed palette keeps the order it was given in.
 
     cluster_centers_ : ndarray of shape (n_palette_colors, n_channels)
         The palette in the working color space, where nearest colors are found:
@@ -120,6 +136,18 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
 
     palette_frequencies_ : ndarray of shape (n_palette_colors,)
         Share of the fitted pixels that each palette color received; sums to 1.
+        Non-increasing for a learned palette.
+
+    inertia_ : float
+        Sum of squared distances of the fitted pixels to their palette color, in
+        the working space (as ``cluster_centers_``), weighted by
+        ``sample_weight``: :class:`~sklearn.cluster.KMeans`' ``inertia_``.
+
+    n_iter_ : int
+        Lloyd iterations run to learn the palette: with ``codebook="kmeans"``,
+        on the coarse level and on every distinct color together (over the
+        whole size search with ``n_colors="auto"``); a clusterer's own
+        ``n_iter_``; 0 for random colors and a fixed palette.
 
     n_features_in_ : int
         Number of features seen during ``fit``.
@@ -179,7 +207,7 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
         ],
         "color_space": [StrOptions(set(COLOR_SPACES))],
         "n_channels": [Interval(Integral, 1, None, closed="left"), None],
-        "encode": [StrOptions({"index", "color"})],
+        "encode": [StrOptions(set(ENCODINGS))],
         "subsample": [Interval(Integral, 1, None, closed="left"), None],
         "max_colors": [Interval(Integral, 1, None, closed="left")],
         "min_psnr": [Interval(Real, 0, None, closed="neither"), None],
@@ -266,31 +294,48 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
         working_colors = to_working(colors, X.dtype, self.color_space)
 
         self._check_targets(pixels.shape[1])
-        if _is_fixed_palette(self.codebook):
-            palette = self._check_fixed_palette(X.dtype, pixels.shape[1])
+        fixed = _is_fixed_palette(self.codebook)
+        if fixed:
+            palette, n_iter = self._check_fixed_palette(X.dtype, pixels.shape[1]), 0
         else:
             if self.n_colors == "auto":
-                centers = self._centers_meeting_targets(
+                centers, n_iter = self._centers_meeting_targets(
                     colors, counts, working_colors, random_state
                 )
             else:
-                centers = self._learned_centers(
+                centers, n_iter = self._learned_centers(
                     counts, working_colors, random_state, X.dtype
                 )
             palette = _unique_rows(
                 from_unit(from_working(centers, self.color_space), X.dtype)
             )
+            palette = self._distinguishable(palette, X.dtype)
+
+        for reorders in range(_MAX_REORDERS + 1):
+            # The centers are the palette as stored, so that a pixel equal to a
+            # palette color maps to that color exactly.
+            centers = to_working(palette, X.dtype, self.color_space)
+            labels, distances = nearest_center(working_colors, centers)
+            usage = np.bincount(labels, weights=counts, minlength=len(palette))
+            order = _most_used_first(palette, usage)
+            if (
+                fixed
+                or reorders == _MAX_REORDERS
+                or np.array_equal(order, np.arange(len(palette)))
+            ):
+                break
+            # Labels are searched again in the new order rather than renumbered,
+            # so that ties still go to the lowest index, as in every lookup.
+            palette = palette[order]
 
         self.palette_ = palette
-        # The centers are the palette as stored, so that a pixel equal to a palette
-        # color maps to that color exactly.
-        self.cluster_centers_ = to_working(palette, X.dtype, self.color_space)
+        self.cluster_centers_ = centers
         self.n_colors_ = len(palette)
-        self._palette_index = PaletteIndex(self.cluster_centers_, self.color_space)
-        labels, _ = nearest_center(working_colors, self.cluster_centers_)
+        self._palette_index = PaletteIndex(centers, self.color_space)
         self._palette_index.prepare(colors, labels)
-        usage = np.bincount(labels, weights=counts, minlength=self.n_colors_)
         self.palette_frequencies_ = usage / usage.sum()
+        self.inertia_ = float(np.dot(counts, distances))
+        self.n_iter_ = int(n_iter)
         return self
 
     def transform(self, X):
@@ -303,11 +348,14 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        X_out : ndarray
+        X_out : ndarray or sparse matrix
             With ``encode="index"``, palette indices of shape
             ``(n_samples, n_features // n_channels)`` in the smallest unsigned
             integer dtype that holds ``n_colors_``; with ``encode="color"``, the
-            palette colors in the shape, scale and dtype of ``X``.
+            palette colors in the shape, scale and dtype of ``X``; with
+            ``encode="histogram"``, float64 shares of shape
+            ``(n_samples, n_colors_)``; with ``encode="onehot"``, a sparse CSR
+            matrix of shape ``(n_samples, n_features // n_channels * n_colors_)``.
 
         Examples
         --------
@@ -315,27 +363,38 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
         >>> from sklearn_colorquant import ColorQuantizer
         >>> pixels = np.array([[250, 0, 0], [240, 10, 0], [0, 0, 250]], dtype=np.uint8)
         >>> quantizer = ColorQuantizer(n_colors=2, random_state=0).fit(pixels)
-        >>> indices = quantizer.transform(pixels)
-        >>> bool(indices[0, 0] == indices[1, 0] != indices[2, 0])
-        True
+        >>> quantizer.transform(pixels)[:, 0]  # the reds, most used, are color 0
+        array([0, 0, 1], dtype=uint8)
+
+        Bag-of-colors features: each row a flattened image, each output column
+        the share of a palette color in it.
+
+        >>> images = np.array([[[250, 0, 0], [240, 10, 0], [0, 0, 250]],
+        ...                    [[0, 0, 250], [0, 0, 240], [250, 0, 0]],
+        ...                    [[250, 0, 0], [250, 0, 0], [250, 0, 0]]], dtype=np.uint8)
+        >>> rows = images.reshape(3, -1)  # three images of 3 pixels
+        >>> bag = ColorQuantizer(2, n_channels=3, encode="histogram", random_state=0)
+        >>> bag.fit_transform(rows).round(2)
+        array([[0.67, 0.33],
+               [0.33, 0.67],
+               [1.  , 0.  ]])
+        >>> bag.get_feature_names_out()
+        array(['colorquantizer_#f80200', 'colorquantizer_#0000f7'], dtype=object)
         """
         check_is_fitted(self)
-        _reject_image_arrays(X)
-        X = validate_data(self, X, dtype="numeric", reset=False)
-        labels = self._labels(X)
-        if self.encode == "color":
-            palette = from_unit(self._unit_palette(), X.dtype)
-            return palette_colors(palette, labels).reshape(X.shape)
-        return labels.astype(_index_dtype(self.n_colors_), copy=False)
+        X = self._validated(X)
+        return self._encoded(self._labels(X), X.dtype)
 
     def inverse_transform(self, X):
         """Turn palette indices back into colors.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features // n_channels)
-            Palette indices as returned by ``transform``. With ``encode="color"``,
-            colors as returned by ``transform``.
+        X : array-like or sparse matrix
+            What ``transform`` returned: palette indices of shape ``(n_samples,
+            n_features // n_channels)``, colors with ``encode="color"``, one-hot
+            rows with ``encode="onehot"``. Histograms (``encode="histogram"``)
+            keep no pixel positions and raise a ValueError.
 
         Returns
         -------
@@ -353,12 +412,8 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
         array([  0,   0, 250], dtype=uint8)
         """
         check_is_fitted(self)
-        if self.encode == "color":
-            X = validate_data(self, X, dtype="numeric", reset=False)
-            labels = self._labels(X)
-        else:
-            labels = self._check_indices(check_array(X, dtype="numeric"))
-        return palette_colors(self.palette_, labels).reshape(len(labels), -1)
+        labels = ENCODINGS[self.encode].decode(self, X)
+        return ENCODINGS["color"].encode(labels, self.palette_)
 
     def score(self, X, y=None):
         """Negative mean squared quantization error, in the working color space.
@@ -410,8 +465,12 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
         Returns
         -------
         feature_names_out : ndarray of str objects
-            The input names with ``encode="color"``; otherwise one name per pixel
-            of a row, ``colorquantizer0``, ``colorquantizer1``, ...
+            The input names with ``encode="color"``; with ``encode="index"``,
+            one name per pixel of a row, ``colorquantizer0``,
+            ``colorquantizer1``, ...; with ``encode="histogram"``, one per
+            palette color, named by its hex code at 8 bits per channel,
+            ``colorquantizer_#ff8000``; with ``encode="onehot"``, one per pixel
+            and color, ``colorquantizer0_#ff8000``.
 
         Examples
         --------
@@ -422,16 +481,12 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
         array(['colorquantizer0'], dtype=object)
         """
         check_is_fitted(self)
-        if self.encode == "color":
-            return _check_feature_names_in(self, input_features)
-        return _generate_get_feature_names_out(
-            self, self._pixels_per_row(), input_features=input_features
-        )
+        return ENCODINGS[self.encode].feature_names(self, input_features)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        preserved = ["float64", "float32"] if self.encode == "color" else []
-        tags.transformer_tags.preserves_dtype = preserved
+        encoding = ENCODINGS.get(self.encode, ENCODINGS["index"])
+        tags.transformer_tags.preserves_dtype = list(encoding.preserves_dtype)
         # The perceptual spaces read RGB values, which cannot be negative.
         tags.input_tags.positive_only = self.color_space != "rgb"
         return tags
@@ -466,31 +521,43 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
         )
         return np.repeat(weights, self._pixels_per_row())
 
+    def _validated(self, X):
+        """``X`` checked as ``transform`` takes it, against what ``fit`` saw."""
+        _reject_image_arrays(X)
+        return validate_data(self, X, dtype="numeric", reset=False)
+
     def _labels(self, X):
-        """Palette index of each pixel of ``X``, shape (n_samples, pixels_per_row)."""
-        return self._palette_index.labels(self._pixels(X)).reshape(len(X), -1)
+        """Palette index of each pixel of validated rows ``X``, shape (n_samples,
+        pixels_per_row)."""
+        return self._pixel_labels(self._pixels(X)).reshape(len(X), -1)
+
+    def _checked_pixels(self, pixels):
+        """``pixels``, one per row, checked whole: numeric, finite, with the
+        palette's channels and in the color space's range."""
+        pixels = check_array(pixels, dtype="numeric", input_name="X")
+        channels = self.palette_.shape[1]
+        if pixels.shape[1] != channels:
+            raise ValueError(
+                f"The pixels have {pixels.shape[1]} channel(s) but the palette has "
+                f"{channels}; pass images with {channels} channel(s)."
+            )
+        check_color_range(pixels, self.color_space)
+        return pixels
+
+    def _pixel_labels(self, pixels):
+        """Palette index of each of ``pixels`` (checked, one per row): the one
+        path from pixels to labels, for ``transform``, the image helpers and the
+        Dask blocks."""
+        return self._palette_index.labels(pixels)
+
+    def _encoded(self, labels, dtype):
+        """Labels of shape (n_samples, pixels_per_row) as ``encode`` asks, colors
+        in ``dtype``: the one place that shapes ``transform``'s output."""
+        palette = from_unit(self._unit_palette(), dtype)
+        return ENCODINGS[self.encode].encode(labels, palette)
 
     def _unit_palette(self):
         return to_unit(self.palette_, self.palette_.dtype)
-
-    def _check_indices(self, indices):
-        expected = self._pixels_per_row()
-        if indices.shape[1] != expected:
-            raise ValueError(
-                f"inverse_transform expects palette indices with {expected} column(s), "
-                f"one per pixel of a row, got {indices.shape[1]}."
-            )
-        if indices.size and (
-            np.any(indices != np.round(indices))
-            or indices.min() < 0
-            or indices.max() >= self.n_colors_
-        ):
-            raise ValueError(
-                "inverse_transform expects integer palette indices in "
-                f"[0, {self.n_colors_ - 1}], got values in "
-                f"[{indices.min():g}, {indices.max():g}]."
-            )
-        return indices.astype(np.intp)
 
     def _learned_centers(self, counts, working_colors, random_state, dtype):
         """Centers of ``n_colors`` colors learned by the codebook (working space)."""
@@ -511,12 +578,28 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
                 "colors.",
                 UserWarning,
             )
-        return working_colors
+        return working_colors, 0
+
+    def _distinguishable(self, palette, dtype):
+        """``palette`` without the colors that a squared distance cannot tell from
+        an earlier one (it underflows to 0 between subnormal values), with the
+        fewer-colors warning: otherwise both would claim the same pixels."""
+        centers = to_working(palette, dtype, self.color_space)
+        kept = _told_apart(centers)
+        if kept.all():
+            return palette
+        warnings.warn(
+            f"{len(palette) - kept.sum()} palette color(s) differ from another by "
+            "so little (subnormal values) that no squared distance tells them "
+            f"apart; the palette holds the {kept.sum()} others.",
+            UserWarning,
+        )
+        return palette[kept]
 
     def _centers_meeting_targets(self, colors, counts, working_colors, random_state):
         """Centers of about the smallest palette that meets the targets."""
         if len(colors) <= 2:
-            return working_colors
+            return working_colors, 0
         target = QualityTarget(
             colors,
             counts,
@@ -525,7 +608,7 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
             self.max_delta_e,
             random_state,
         )
-        centers, met = smallest_kmeans(
+        centers, met, n_iter = smallest_kmeans(
             working_colors,
             counts,
             target,
@@ -540,7 +623,7 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
                 "or relax the target.",
                 UserWarning,
             )
-        return centers
+        return centers, n_iter
 
     def _check_targets(self, n_channels):
         has_target = self.min_psnr is not None or self.max_delta_e is not None
@@ -610,8 +693,26 @@ def _unique_rows(palette):
     return palette[np.sort(first)]
 
 
-def _index_dtype(n_colors):
-    for dtype in (np.uint8, np.uint16, np.uint32):
-        if n_colors <= np.iinfo(dtype).max + 1:
-            return dtype
-    return np.uint64
+def _told_apart(centers):
+    """Mask of the centers that no earlier center is at squared distance 0 from.
+
+    Distinct floats can only be that close when each coordinate is equal or both
+    are tiny, so only centers equal in their other coordinates are compared.
+    """
+    kept = np.ones(len(centers), dtype=bool)
+    tiny = np.abs(centers) < _TINY
+    _, group, sizes = np.unique(
+        np.where(tiny, 0.0, centers), axis=0, return_inverse=True, return_counts=True
+    )
+    for shared in np.flatnonzero(sizes > 1):
+        members = np.flatnonzero(group.ravel() == shared)
+        for position, i in enumerate(members):
+            later = members[position + 1 :]
+            same = np.sum((centers[later] - centers[i]) ** 2, axis=1) == 0
+            kept[later[same & kept[i]]] = False
+    return kept
+
+
+def _most_used_first(palette, usage):
+    """The order of ``palette`` by decreasing ``usage``, ties by color value."""
+    return np.lexsort((*palette.T[::-1], -usage))

@@ -23,7 +23,8 @@ except ImportError as error:  # pragma: no cover - the extra is installed in CI
 from ._assign import palette_colors
 from ._color_spaces import check_color_range
 from ._distinct import distinct_colors, pack_uint8, summed_by_key, unpack_uint8
-from ._quantizer import ColorQuantizer, _index_dtype
+from ._encodings import ENCODINGS, index_dtype, label_counts, onehot_labels, shares
+from ._quantizer import ColorQuantizer
 
 __all__ = ["DaskColorQuantizer"]
 
@@ -186,23 +187,51 @@ class DaskColorQuantizer(MetaEstimatorMixin, TransformerMixin, BaseEstimator):
         ...     0, 256, size=(10, 8, 8, 3), dtype=np.uint8, chunks=(5, 8, 8, 3))
         >>> quantizer = DaskColorQuantizer(ColorQuantizer(2)).fit(images)
         >>> quantizer.transform(images)
-        dask.array<_transform_block, shape=(10, 8, 8), dtype=uint8, chunksize=(5, 8, 8), chunktype=numpy.ndarray>
+        dask.array<_encoded_pixels, shape=(10, 8, 8), dtype=uint8, chunksize=(5, 8, 8), chunktype=numpy.ndarray>
         """  # noqa: E501
         check_is_fitted(self)
         X, channels = self._checked(X, self.estimator_)
         estimator = dask.delayed(self.estimator_, pure=True)
+        if X.ndim == 2:
+            # Rows are whole in every chunk: each chunk is encoded as transform
+            # encodes rows, to the width and type an empty block shows.
+            per_row = X.shape[1] // channels
+            empty = self.estimator_._encoded(
+                np.zeros((0, per_row), dtype=np.intp), X.dtype
+            )
+            return X.map_blocks(
+                _encoded_rows,
+                estimator,
+                channels,
+                chunks=(X.chunks[0], (empty.shape[1],)),
+                dtype=empty.dtype,
+                meta=empty,
+            )
+        if self.estimator_.encode == "histogram":
+            return self._image_histograms(X, channels, estimator)
+        if self.estimator_.encode == "onehot":
+            raise ValueError(
+                "encode='onehot' makes one sparse row per row of pixels, and an "
+                f"array of shape {X.shape} holds images. Pass rows, "
+                "images.reshape(N, -1) with the estimator's n_channels set, or use "
+                "encode='index' or 'histogram' for images."
+            )
         if self.estimator_.encode == "color":
             return X.map_blocks(
-                _transform_block, estimator, channels, dtype=X.dtype, meta=X._meta
-            )
-        dtype = _index_dtype(self.n_colors_)
-        if X.ndim == 2:
-            chunks = (X.chunks[0], (X.shape[1] // channels,))
-            return X.map_blocks(
-                _transform_block, estimator, channels, chunks=chunks, dtype=dtype
+                _encoded_pixels,
+                estimator,
+                channels,
+                (channels,),
+                dtype=X.dtype,
+                meta=X._meta,
             )
         return X.map_blocks(
-            _transform_block, estimator, channels, drop_axis=X.ndim - 1, dtype=dtype
+            _encoded_pixels,
+            estimator,
+            channels,
+            (),
+            drop_axis=X.ndim - 1,
+            dtype=index_dtype(self.n_colors_),
         )
 
     def inverse_transform(self, X):
@@ -233,11 +262,24 @@ class DaskColorQuantizer(MetaEstimatorMixin, TransformerMixin, BaseEstimator):
         (10, 8, 8, 3)
         """
         check_is_fitted(self)
-        if self.estimator_.encode == "color":
+        encode = self.estimator_.encode
+        if encode == "color":
             return self.transform(X)
+        if encode == "histogram":
+            ENCODINGS[encode].decode(self.estimator_, X)  # raises: no positions
         X = da.asarray(X)
         palette = self.palette_
         channels = palette.shape[1]
+        if encode == "onehot":
+            per_row = X.shape[1] // self.n_colors_
+            return X.map_blocks(
+                _colors_of_onehot,
+                palette,
+                per_row,
+                chunks=(X.chunks[0], (per_row * channels,)),
+                dtype=palette.dtype,
+                meta=np.empty((0, 0), dtype=palette.dtype),
+            )
         if X.ndim == 2:
             X = X.rechunk({1: -1})
             chunks = (X.chunks[0], (X.shape[1] * channels,))
@@ -251,6 +293,26 @@ class DaskColorQuantizer(MetaEstimatorMixin, TransformerMixin, BaseEstimator):
             chunks=(*X.chunks, (channels,)),
             dtype=palette.dtype,
         )
+
+    def _image_histograms(self, X, channels, estimator):
+        """Shares of each palette color per image, ``(N, n_colors_)``: counts per
+        chunk, summed over the chunks of an image, then divided by its pixels."""
+        if X.ndim == 3:
+            X = X[None]
+        counts = X.map_blocks(
+            _image_block_counts,
+            estimator,
+            channels,
+            self.n_colors_,
+            chunks=(
+                X.chunks[0],
+                *[(1,) * len(chunks) for chunks in X.chunks[1:-1]],
+                (self.n_colors_,),
+            ),
+            dtype=np.int64,
+        )
+        counts = counts.sum(axis=tuple(range(1, X.ndim - 1)))
+        return counts.map_blocks(shares, dtype=np.float64)
 
     def _checked(self, X, estimator):
         """``X`` as a Dask array with whole pixels in each chunk, and its channels."""
@@ -420,14 +482,34 @@ def _colors_and_counts(histogram, channels):
     return codes, counts
 
 
-def _transform_block(block, estimator, channels):
-    rows = block.reshape(-1, channels)
-    out = estimator.transform(rows)
-    if estimator.encode == "color":
-        return out.reshape(block.shape)
-    if block.ndim == 2:
-        return out.reshape(len(block), -1)
-    return out.reshape(block.shape[:-1])
+def _block_labels(block, estimator, channels):
+    """Palette index of every pixel of a chunk, flat, each pixel checked."""
+    pixels = estimator._checked_pixels(block.reshape(-1, channels))
+    return estimator._pixel_labels(pixels)
+
+
+def _encoded_rows(block, estimator, channels):
+    labels = _block_labels(block, estimator, channels).reshape(len(block), -1)
+    return estimator._encoded(labels, block.dtype)
+
+
+def _encoded_pixels(block, estimator, channels, per_pixel_shape):
+    """A chunk of images as pixels encoded one by one (an index or a color)."""
+    labels = _block_labels(block, estimator, channels).reshape(-1, 1)
+    return estimator._encoded(labels, block.dtype).reshape(
+        *block.shape[:-1], *per_pixel_shape
+    )
+
+
+def _image_block_counts(block, estimator, channels, n_colors):
+    labels = _block_labels(block, estimator, channels).reshape(len(block), -1)
+    counts = label_counts(labels, n_colors)
+    return counts.reshape(len(block), *[1] * (block.ndim - 2), n_colors)
+
+
+def _colors_of_onehot(block, palette, per_row):
+    labels = onehot_labels(block, per_row, len(palette))
+    return palette_colors(palette, labels).reshape(len(labels), -1)
 
 
 def _colors_of_indices(indices, palette):

@@ -29,11 +29,17 @@ GENERAL = [
     ColorQuantizer(codebook=BisectingKMeans()),
     ColorQuantizer(encode="color"),
     ColorQuantizer(n_colors=3, subsample=50),
+    ColorQuantizer(encode="histogram"),
+    ColorQuantizer(encode="onehot"),
 ]
 
 # Configurations that only accept data of 3 channels (a fixed RGB palette, images
 # with n_channels=3) or RGB values in [0, 1] (the perceptual spaces).
-THREE_CHANNELS = [ColorQuantizer(codebook=GRAYS), ColorQuantizer(n_channels=3)]
+THREE_CHANNELS = [
+    ColorQuantizer(codebook=GRAYS),
+    ColorQuantizer(n_channels=3),
+    ColorQuantizer(n_channels=3, encode="histogram"),
+]
 PERCEPTUAL = [ColorQuantizer(color_space=space) for space in ("lab", "luv", "ycbcr")]
 
 # The checks below fit on data of 1, 2, 4, 5 or 10 features, or feed values outside

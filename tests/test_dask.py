@@ -243,3 +243,54 @@ def test_perceptual_space_rejects_out_of_range_floats():
     with dask.config.set(scheduler="synchronous"):
         with pytest.raises(ValueError, match=r"Float colors must lie in \[0, 1\]"):
             DaskColorQuantizer(ColorQuantizer(2, color_space="lab")).fit(X)
+
+
+def test_histograms_on_dask_are_lazy_and_equal_in_memory(china, flower):
+    # Images cut into spatial chunks: each image's counts are summed over its
+    # chunks before they become shares.
+    images = np.stack([china[:, :600], flower[:, :600]])
+    chunked = dask.array.from_array(images, chunks=(1, 150, 250, 3))
+    quantizer = ColorQuantizer(16, encode="histogram", random_state=0)
+    with dask.config.set(scheduler="synchronous"):
+        on_dask = DaskColorQuantizer(quantizer).fit(chunked)
+        shares = on_dask.transform(chunked)
+        assert isinstance(shares, dask.array.Array)
+        assert shares.shape == (2, 16) and shares.dtype == np.float64
+        computed = shares.compute()
+        single = on_dask.transform(chunked[1]).compute()
+    in_memory = clone(quantizer).set_params(n_channels=3)
+    expected = in_memory.fit(images.reshape(2, -1)).transform(images.reshape(2, -1))
+    np.testing.assert_array_equal(on_dask.palette_, in_memory.palette_)
+    np.testing.assert_allclose(computed, expected, rtol=0, atol=1e-15)
+    np.testing.assert_allclose(single, expected[1:], rtol=0, atol=1e-15)
+    with pytest.raises(ValueError, match="cannot rebuild pixels"):
+        on_dask.inverse_transform(shares)
+
+
+def test_histogram_and_onehot_rows_on_dask_equal_in_memory(china):
+    rows = np.stack(
+        [china[top : top + 8, :64:4] for top in range(0, 400, 8)]
+    ).reshape(50, -1)
+    lazy_rows = dask.array.from_array(rows, chunks=(12, -1))
+    with dask.config.set(scheduler="synchronous"):
+        for encode in ("histogram", "onehot"):
+            quantizer = ColorQuantizer(8, n_channels=3, encode=encode, random_state=0)
+            on_dask = DaskColorQuantizer(quantizer).fit(lazy_rows)
+            in_memory = clone(quantizer).fit(rows)
+            out = on_dask.transform(lazy_rows)
+            expected = in_memory.transform(rows)
+            assert out.shape == expected.shape
+            assert out.chunks[0] == (12, 12, 12, 12, 2)
+            computed = out.compute()
+            if encode == "onehot":
+                import scipy.sparse as sp
+
+                assert sp.issparse(computed)
+                computed, expected = computed.toarray(), expected.toarray()
+                back = on_dask.inverse_transform(out).compute()
+                np.testing.assert_array_equal(
+                    back, in_memory.inverse_transform(in_memory.transform(rows))
+                )
+            np.testing.assert_array_equal(computed, expected)
+        with pytest.raises(ValueError, match="encode='onehot'.*images"):
+            on_dask.transform(dask.array.from_array(china[None], chunks=-1))

@@ -42,7 +42,7 @@ def test_bad_data_in_fit(X, message):
     [
         ({"color_space": "hsv"}, "'color_space' parameter .* Got 'hsv' instead"),
         ({"codebook": "octree"}, "'codebook' parameter .* Got 'octree' instead"),
-        ({"encode": "onehot"}, "'encode' parameter .* Got 'onehot' instead"),
+        ({"encode": "ordinal"}, "'encode' parameter .* Got 'ordinal' instead"),
         ({"n_colors": 0}, r"'n_colors' parameter .* range \[1, inf\) or .*'auto'"),
         ({"n_channels": 0}, "'n_channels' parameter"),
         ({"subsample": -1}, "'subsample' parameter"),

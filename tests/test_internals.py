@@ -133,7 +133,7 @@ def test_kmeans_plusplus_seeds_are_distinct_points_by_weight():
 
 def test_weighted_distinct_colors_give_the_pixel_objective(china_pixels):
     colors, counts = distinct_colors(china_pixels)
-    centers = weighted_kmeans(colors / 255.0, counts, 16, np.random.RandomState(0))
+    centers, _ = weighted_kmeans(colors / 255.0, counts, 16, np.random.RandomState(0))
     labels, distances = nearest_center(colors / 255.0, centers)
     weighted = counts @ distances
     _, pixel_distances = nearest_center(china_pixels / 255.0, centers)
@@ -144,7 +144,7 @@ def test_weighted_kmeans_is_a_fixed_point_of_lloyd_at_small_scale():
     rng = np.random.default_rng(0)
     points = rng.random((300, 3))
     weights = rng.integers(1, 5, size=300).astype(np.float64)
-    centers = weighted_kmeans(points, weights, 5, np.random.RandomState(0), tol=0.0)
+    centers, _ = weighted_kmeans(points, weights, 5, np.random.RandomState(0), tol=0.0)
     np.testing.assert_allclose(
         _plain_lloyd(points, weights, centers, 1), centers, atol=1e-12
     )
@@ -246,7 +246,7 @@ def test_grid_lists_keep_few_candidates_for_a_photo_palette(china_pixels):
     # 256-color palette of a photo, about 2 per cell remain of about 8 that the
     # bounding-box test alone keeps.
     colors, counts = distinct_colors(china_pixels)
-    centers = weighted_kmeans(
+    centers, _ = weighted_kmeans(
         colors.astype(np.float64), counts, 256, np.random.RandomState(0)
     )
     listed, starts = _kernels.list_grid(centers, np.zeros(3), np.full(3, 8.0), 32)

@@ -3,7 +3,7 @@
 import warnings
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from sklearn.cluster import KMeans
@@ -47,6 +47,21 @@ def _fit(X, **params):
     codebook=st.sampled_from(["kmeans", "minibatch", "random"]),
     color_space=st.sampled_from(["rgb", "lab"]),
     seed=st.integers(0, 2**16),
+)
+# Subnormal colors whose squared distance underflows to 0: merged in fit.
+@example(
+    X=np.array([[2.22507386e-313, 0, 0], [0, 0, 0]]),
+    n_colors=2,
+    codebook="kmeans",
+    color_space="rgb",
+    seed=0,
+)
+@example(
+    X=np.array([[1e-300, 0, 0], [0, 0, 0]]),
+    n_colors=2,
+    codebook="random",
+    color_space="rgb",
+    seed=0,
 )
 def test_quantizer_invariants(X, n_colors, codebook, color_space, seed):
     params = {"n_colors": n_colors, "codebook": codebook, "color_space": color_space}
