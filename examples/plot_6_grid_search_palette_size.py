@@ -20,7 +20,6 @@ from sklearn.datasets import load_sample_image
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import FunctionTransformer
 
 from sklearn_colorquant import ColorQuantizer
 
@@ -50,16 +49,10 @@ print(f"{len(X)} patches of 24x24 pixels from {len(photos)} photos")
 
 
 # %%
-# The pipeline: a shared palette, a bag of palette colors per patch, a classifier.
-def palette_histograms(indices):
-    """Share of each palette color (up to 256) in each patch."""
-    counts = np.stack([np.bincount(row, minlength=256) for row in indices])
-    return counts / indices.shape[1]
-
-
+# The pipeline: a shared palette and, with ``encode="histogram"``, the share of
+# each palette color in each patch (a bag of colors), then a classifier.
 pipeline = make_pipeline(
-    ColorQuantizer(n_channels=3, random_state=0),
-    FunctionTransformer(palette_histograms),
+    ColorQuantizer(n_channels=3, encode="histogram", random_state=0),
     LogisticRegression(max_iter=2000),
 )
 search = GridSearchCV(

@@ -37,7 +37,7 @@ class ColorHistogram(TransformerMixin, BaseEstimator):
         The fitted clone of ``quantizer``, fitted on pixels drawn evenly from
         every image (at most 1,000,000 in all, as for a shared palette).
 
-    palette_ : ndarray of shape (n_colors_, n_channels)
+    palette_ : ndarray of shape (n_palette_colors, n_channels)
         The palette, most-used color first, in the images' scale and dtype.
 
     n_colors_ : int
@@ -131,7 +131,7 @@ class ColorHistogram(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        X_out : ndarray of shape (n_images, n_colors_)
+        X_out : ndarray of shape (n_images, n_palette_colors)
             Shares of each image's visible pixels, float64, each row summing to
             1; pixel counts, int64, with ``normalize=False``.
 

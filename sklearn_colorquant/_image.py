@@ -71,8 +71,9 @@ def apply_palette(
     ----------
     image : array-like of shape (H, W), (H, W, C) or (N, H, W, C)
         Image or batch of images with as many channels as the palette.
-    quantizer : ColorQuantizer
-        A fitted quantizer; its ``color_space`` decides what "nearest" means.
+    quantizer : ColorQuantizer or array-like of shape (n_colors, C)
+        A fitted quantizer, whose ``color_space`` decides what "nearest" means,
+        or a palette: its colors, in the image's scale, matched in RGB.
     dither : {"floyd-steinberg", "ordered"}, default=None
         ``None`` maps each pixel to its nearest palette color.
         ``"floyd-steinberg"`` diffuses each pixel's error to its unvisited
@@ -108,6 +109,7 @@ def apply_palette(
     (True, True)
     """
     image = np.asarray(image)
+    quantizer = _palette_quantizer(quantizer)
     labels = image_labels(image, quantizer, dither, dither_strength)
     if return_indices:
         return labels.reshape(image.shape[:-1] if image.ndim > 2 else image.shape)
@@ -119,8 +121,9 @@ def image_labels(image, quantizer, dither=None, dither_strength=1.0):
     """Palette index of every pixel of ``image`` (any layout that
     :func:`apply_palette` takes), flat, every pixel checked first; in RGBA, fully
     transparent pixels take the index ``quantizer.n_colors_``."""
+    pixels = _image_pixels(image)
     check_is_fitted(quantizer)
-    pixels = quantizer._checked_pixels(_image_pixels(image))
+    pixels = quantizer._checked_pixels(pixels)
     if pixels.shape[1] == 4:
         _check_rgba(quantizer.color_space)
     if dither is None:
@@ -131,6 +134,16 @@ def image_labels(image, quantizer, dither=None, dither_strength=1.0):
         # Fully transparent pixels take the transparent color past the palette.
         labels[pixels[:, 3] == 0] = quantizer.n_colors_
     return labels
+
+
+def _palette_quantizer(quantizer):
+    """``quantizer``; for a palette array, a quantizer of its colors in its order."""
+    if quantizer is None or hasattr(quantizer, "fit"):
+        return quantizer
+    palette = np.asarray(quantizer)
+    if palette.ndim == 2 and palette.dtype.kind in "biuf":
+        return ColorQuantizer(codebook=palette).fit(palette)
+    return quantizer
 
 
 def fit_image_quantizer(image, n_colors, **params):

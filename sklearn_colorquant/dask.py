@@ -176,6 +176,10 @@ class DaskColorQuantizer(MetaEstimatorMixin, TransformerMixin, BaseEstimator):
             pixels_per_row)`` for rows, in the smallest unsigned dtype that holds
             ``n_colors_``; with the estimator's ``encode="color"``, colors of
             ``X``'s shape and dtype. Chunked as ``X`` (but for the channels).
+            With ``encode="histogram"``, shares of shape ``(N, n_colors_)`` for
+            images (``(1, n_colors_)`` for one image), each image's counts
+            summed over its chunks; for rows, what the estimator's ``transform``
+            gives, ``encode="onehot"`` included (chunks of sparse matrices).
 
         Examples
         --------

@@ -69,3 +69,15 @@ def test_apply_palette_of_an_image_level_quantizer(china):
     np.testing.assert_array_equal(apply_palette(batch, quantizer), colors)
     assert apply_palette(china, quantizer).shape == china.shape
     assert quantizer.encode == "color" and quantizer.n_channels == 3
+
+
+def test_apply_palette_takes_a_palette_array(china):
+    palette = np.array([[20, 20, 20], [240, 240, 240], [180, 40, 30]], np.uint8)
+    image = china[:60, :80]
+    indices = apply_palette(image, palette, return_indices=True)
+    distances = ((image[:, :, None, :].astype(int) - palette.astype(int)) ** 2).sum(-1)
+    np.testing.assert_array_equal(indices, distances.argmin(axis=-1))
+    np.testing.assert_array_equal(apply_palette(image, palette), palette[indices])
+    # The same palette on the unit scale maps a float image the same way.
+    unit = apply_palette(image / 255.0, palette / 255.0, return_indices=True)
+    np.testing.assert_array_equal(unit, indices)
