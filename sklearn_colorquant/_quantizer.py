@@ -334,7 +334,9 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
         self._palette_index = PaletteIndex(centers, self.color_space)
         self._palette_index.prepare(colors, labels)
         self.palette_frequencies_ = usage / usage.sum()
-        self.inertia_ = float(np.dot(counts, distances))
+        # A plain weighted sum, not np.dot: BLAS threads left spinning would slow
+        # the compiled loops of the next call (see _color_spaces).
+        self.inertia_ = float(np.sum(counts * distances))
         self.n_iter_ = int(n_iter)
         return self
 
