@@ -17,6 +17,13 @@ from threadpoolctl import ThreadpoolController
 
 COLOR_SPACES = ("rgb", "lab", "luv", "ycbcr")
 
+# Squared distances between colors of larger magnitude overflow float64.
+MAX_MAGNITUDE = 1e150
+# Float image channel counts: gray, RGB, RGBA. Such data are colors on [0, 1].
+_IMAGE_CHANNELS = (1, 3, 4)
+# Slack for float colors computed near the ends of [0, 1].
+_UNIT_SLACK = 1e-6
+
 _TO_WORKING = {"lab": color.rgb2lab, "luv": color.rgb2luv, "ycbcr": color.rgb2ycbcr}
 _FROM_WORKING = {"lab": color.lab2rgb, "luv": color.luv2rgb, "ycbcr": color.ycbcr2rgb}
 
@@ -43,10 +50,19 @@ def from_unit(values, dtype):
     if dtype.kind == "b":
         return values >= 0.5
     if dtype.kind in "iu":
-        info = np.iinfo(dtype)
         scaled = np.rint(values * full_scale(dtype))
-        return np.clip(scaled, info.min, info.max).astype(dtype)
+        return np.clip(scaled, *_float_bounds(dtype)).astype(dtype)
     return values.astype(dtype)
+
+
+def _float_bounds(dtype):
+    """The lowest and highest float64 values that convert to ``dtype`` without
+    wrapping around: 2**63 - 1 rounds up to 2**63 as a float, one past int64."""
+    info = np.iinfo(dtype)
+    low, high = float(info.min), float(info.max)
+    if int(high) > info.max:
+        high = float(np.nextafter(high, 0.0))
+    return low, high
 
 
 def check_color_range(pixels, color_space, dtype=None):
@@ -56,6 +72,16 @@ def check_color_range(pixels, color_space, dtype=None):
     need 3 channels in the RGB range of ``dtype`` (default: the pixels' own).
     """
     dtype = pixels.dtype if dtype is None else np.dtype(dtype)
+    if pixels.size and dtype.kind == "f":
+        low, high = float(pixels.min()), float(pixels.max())
+        if max(-low, high) > MAX_MAGNITUDE:
+            raise ValueError(
+                f"X holds colors of magnitude up to {max(-low, high):g}. Colors are "
+                f"compared by squared distance, which overflows past about "
+                f"{MAX_MAGNITUDE:g}; float colors belong in [0, 1]."
+            )
+        if color_space == "rgb" and pixels.shape[1] in _IMAGE_CHANNELS:
+            _warn_outside_unit(low, high)
     if color_space == "rgb":
         return
     if pixels.shape[1] != 3:
@@ -79,6 +105,38 @@ def check_color_range(pixels, color_space, dtype=None):
             hint = f"Integer colors of dtype {dtype} must lie in [0, {scale:g}]."
         raise ValueError(
             f"color_space={color_space!r} got colors in [{low:g}, {high:g}]. {hint}"
+        )
+
+
+def _warn_outside_unit(low, high):
+    if low < -_UNIT_SLACK or high > 1 + _UNIT_SLACK:
+        warnings.warn(
+            f"X holds float colors in [{low:g}, {high:g}], outside [0, 1], the range "
+            "of float images (scikit-image's convention): divide 0..255 data by "
+            "255, or pass it as uint8. They are quantized as given, but PSNR, "
+            "conversions to other dtypes and indexed files assume [0, 1].",
+            UserWarning,
+            stacklevel=4,
+        )
+
+
+def check_palette_scale(palette, dtype):
+    """Raise a ValueError unless ``palette`` is in the scale of data of ``dtype``:
+    within ``[0, full_scale]``, and whole numbers for integer data."""
+    dtype = np.dtype(dtype)
+    scale = full_scale(dtype)
+    low, high = float(palette.min()), float(palette.max())
+    if low < 0 or high > scale:
+        raise ValueError(
+            f"The fixed palette has values in [{low:g}, {high:g}], outside "
+            f"[0, {scale:g}], the scale of {dtype} data. Give the palette in the "
+            "data's scale: 0..255 for uint8, 0..65535 for uint16, [0, 1] for floats."
+        )
+    if dtype.kind in "iub" and np.any(palette != np.round(palette)):
+        raise ValueError(
+            f"The fixed palette has fractional values but the data is {dtype}, on "
+            f"0..{scale:g}: a palette on [0, 1] is on the wrong scale. Multiply it "
+            f"by {scale:g}, or pass the data as floats on [0, 1]."
         )
 
 

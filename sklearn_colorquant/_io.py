@@ -119,7 +119,7 @@ def save_indexed_image(path, indices, palette, *, alpha=None):
         raise ValueError(
             f"Indexed PNG and GIF files hold 1 to 256 colors, got {len(palette)}."
         )
-    indices = np.ascontiguousarray(indices, dtype=np.uint8)
+    indices = _check_indices(indices, len(palette))
     height, width = indices.shape
     image = Image.frombytes("P", (width, height), indices.tobytes())
     # Pillow picks the PNG bit depth (1, 2, 4 or 8) from the palette's length.
@@ -139,6 +139,29 @@ def save_indexed_image(path, indices, palette, *, alpha=None):
     else:
         options["optimize"] = True
     image.save(path, **options)
+
+
+def _check_indices(indices, n_colors):
+    """``indices`` as uint8, after checking that each is a whole number below
+    ``n_colors``: a cast alone would wrap 300 to 44 and -1 to 255."""
+    indices = np.asarray(indices)
+    if indices.ndim != 2 or indices.dtype.kind not in "biuf":
+        raise ValueError(
+            f"An indexed image needs a 2-D array of palette indices, got dtype "
+            f"{indices.dtype} and shape {indices.shape}."
+        )
+    if indices.size and (
+        not np.isfinite(indices).all()
+        or np.any(indices != np.round(indices))
+        or indices.min() < 0
+        or indices.max() >= n_colors
+    ):
+        raise ValueError(
+            f"Palette indices must be whole numbers in [0, {n_colors - 1}] for a "
+            f"palette of {n_colors} colors, got values in "
+            f"[{indices.min():g}, {indices.max():g}]."
+        )
+    return np.ascontiguousarray(indices, dtype=np.uint8)
 
 
 def save_palette(path, palette):

@@ -19,6 +19,7 @@ from ._codebooks import CODEBOOK_NAMES, learn_centers
 from ._color_spaces import (
     COLOR_SPACES,
     check_color_range,
+    check_palette_scale,
     from_unit,
     from_working,
     to_unit,
@@ -670,6 +671,7 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
                 f"The fixed palette has integer dtype {palette.dtype} but the data is "
                 f"{np.dtype(dtype)}; give the palette in the data's scale, as floats."
             )
+        check_palette_scale(palette, dtype)
         check_color_range(palette, self.color_space, dtype)
         return from_unit(to_unit(palette, dtype), dtype)
 

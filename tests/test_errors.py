@@ -135,8 +135,11 @@ def test_fixed_palette_in_wrong_scale_for_float_data(pixels):
     palette = np.array([[0, 0, 0], [255, 255, 255]])
     with pytest.raises(ValueError, match="integer dtype int64 but the data is float64"):
         ColorQuantizer(codebook=palette).fit(pixels / 255)
-    with pytest.raises(ValueError, match=r"got colors in \[0, 255\]"):
-        ColorQuantizer(codebook=palette * 1.0, color_space="lab").fit(pixels / 255)
+    for color_space in ("rgb", "lab"):
+        with pytest.raises(ValueError, match=r"values in \[0, 255\], outside \[0, 1\]"):
+            ColorQuantizer(codebook=palette * 1.0, color_space=color_space).fit(
+                pixels / 255
+            )
 
 
 @pytest.mark.parametrize(
