@@ -99,13 +99,15 @@ def quantize_images(
 def fit_shared_quantizer(images, quantizer):
     """``quantizer`` fitted on pixels drawn evenly from all ``images``, with its
     own ``random_state``."""
-    sample = _shared_sample(images, check_random_state(quantizer.random_state))
+    sample = shared_sample(images, check_random_state(quantizer.random_state))
     return fit_pixels(quantizer, sample)
 
 
-def _shared_sample(images, random_state):
-    """Pixels drawn evenly from every image, as one row of pixels."""
-    per_image = max(1, _SHARED_SAMPLE // len(images))
+def shared_sample(images, random_state, n_images=None):
+    """Pixels drawn evenly from every image, one per row; ``images`` may be an
+    iterator of ``n_images`` images, read as they are drawn from."""
+    n_images = len(images) if n_images is None else n_images
+    per_image = max(1, _SHARED_SAMPLE // max(n_images, 1))
     drawn = []
     for position, image in enumerate(images):
         try:
@@ -118,6 +120,8 @@ def _shared_sample(images, random_state):
         if len(pixels) > per_image:
             pixels = pixels[random_state.choice(len(pixels), per_image, replace=False)]
         drawn.append(pixels)
+    if not drawn:
+        raise ValueError("No image to fit a shared palette on.")
     channels = {pixels.shape[1] for pixels in drawn}
     if len(channels) > 1:
         raise ValueError(

@@ -3,23 +3,25 @@
 import argparse
 import os
 import sys
+import threading
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
 from joblib import Parallel, delayed
+from sklearn.utils import check_random_state
 
-from ._assign import palette_colors
-from ._batch import fit_shared_quantizer
+from . import __version__
+from ._batch import shared_sample
 from ._codebooks import CODEBOOK_NAMES
-from ._color_spaces import COLOR_SPACES
+from ._color_spaces import COLOR_SPACES, check_image_range
+from ._convert import indexed_palette, learned_colors, quantize_file, write_new_file
 from ._demo import SAMPLE_IMAGES, run_demo
-from ._distinct import distinct_colors
 from ._dither import DITHER_METHODS
-from ._image import _image_pixels, apply_palette, fit_image_quantizer, image_palette
-from ._io import load_palette, read_image, save_indexed_image, save_palette
+from ._image import fit_pixels
+from ._io import load_palette, read_image, save_palette
 from ._quantizer import ColorQuantizer
-from .metrics import peak_signal_noise_ratio
 
 IMAGE_SUFFIXES = {
     ".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm"
@@ -31,6 +33,9 @@ def build_parser():
         prog="colorquant",
         description="Color quantization with scikit-learn: learn a palette, "
         "map images to it.",
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {__version__}"
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_demo(commands)
@@ -80,8 +85,10 @@ def _add_quantize(commands):
         description=(
             "Quantize image files, or the images in folders, to indexed PNG or GIF "
             "files of at most 256 colors. Prints, per file, the size, colors and "
-            "PSNR before and after. A file that cannot be read is reported and "
-            "skipped; the exit code is then 1. Existing files are never overwritten "
+            "PSNR before and after, and a total. A file that cannot be read or "
+            "written is reported on one line and skipped, the others are still "
+            "processed, and the exit code is then 1. Existing files (outputs, the "
+            "saved palette, inputs in the output folder) are never overwritten "
             "without --force."
         ),
     )
@@ -95,8 +102,9 @@ def _add_quantize(commands):
         "-k",
         "--n-colors",
         type=int,
-        default=64,
-        help="palette size, 1 to 256 (default: %(default)s)",
+        default=None,
+        help="palette entries in each file, 1 to 256, the transparent one included "
+        "(default: 64)",
     )
     quantize.add_argument(
         "-o",
@@ -165,6 +173,12 @@ def _add_quantize(commands):
         help="seed for reproducible palettes (default: %(default)s)",
     )
     quantize.add_argument(
+        "--first-frame",
+        action="store_true",
+        help="quantize the first frame of an animation or multi-page file (by "
+        "default such files are refused, as their other frames would be lost)",
+    )
+    quantize.add_argument(
         "-f",
         "--force",
         action="store_true",
@@ -182,9 +196,9 @@ def _add_quantize(commands):
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
-    if not 1 <= args.n_colors <= 256:
-        parser.error("--n-colors must be between 1 and 256 for an indexed file")
     if args.command == "demo":
+        if not 1 <= args.n_colors <= 256:
+            parser.error("--n-colors must be between 1 and 256 for an indexed file")
         run_demo(
             args.output_dir,
             image_name=args.image,
@@ -192,172 +206,243 @@ def main(argv=None):
             random_state=args.random_state,
         )
         return 0
-    return _quantize_files(parser, args)
+    _check_quantize_args(parser, args)
+    with warnings.catch_warnings():
+        # Warnings (a file's odd metadata, fewer colors than asked) are notes on
+        # the file at hand, one line each, every time.
+        warnings.simplefilter("always")
+        warnings.showwarning = _note
+        return _Run(args).quantize()
 
 
-def _quantize_files(parser, args):
+# The file each thread is working on, for the notes its warnings become.
+_current = threading.local()
+
+
+def _note(message, category, filename, lineno, file=None, line=None):
+    path = getattr(_current, "path", None)
+    where = f"{path}: " if path is not None else ""
+    print(f"colorquant: {where}note: {' '.join(str(message).split())}", file=sys.stderr)
+
+
+def _check_quantize_args(parser, args):
+    if args.palette and args.n_colors is not None:
+        parser.error("--palette gives the palette: -k does not apply with it")
+    if args.n_colors is None:
+        args.n_colors = 64
+    if not 1 <= args.n_colors <= 256:
+        parser.error("--n-colors must be between 1 and 256 for an indexed file")
     if not 0 <= args.dither_strength <= 1:
         parser.error("--dither-strength must be between 0 and 1")
+    if args.jobs == 0 or args.jobs < -1:
+        parser.error("--jobs must be a number of files at once (1 or more), or -1")
     if args.save_palette and not (
         args.shared_palette or args.palette or len(args.inputs) == 1
     ):
         parser.error("--save-palette needs one input, --shared-palette or --palette")
-    say = (lambda *_: None) if args.quiet else print
-    failures = 0
 
-    def fail(path, message):
-        nonlocal failures
-        failures += 1
+
+class _Run:
+    """One ``colorquant quantize`` run: inputs, outputs, palette, then the files
+    one by one, as a stream, so that memory follows the largest file."""
+
+    def __init__(self, args):
+        self.args = args
+        self.say = (lambda *_: None) if args.quiet else print
+        self.failures = 0
+
+    def fail(self, path, message):
+        self.failures += 1
         print(f"colorquant: {path}: {message}", file=sys.stderr)
 
-    paths = []
-    for name in args.inputs:
-        path = Path(name)
-        if path.is_dir():
-            paths += sorted(
-                p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES
-            )
-        elif path.exists():
-            paths.append(path)
-        else:
-            fail(path, "no such file or folder")
-    output_dir = Path(args.output_dir)
-    try:
-        output_dir.mkdir(parents=True, exist_ok=True)
-        _check_writable(output_dir)
-    except OSError as error:
-        fail(
-            output_dir, f"cannot write to the output folder ({error.strerror or error})"
-        )
-        return 1
-
-    images = {}
-    for path in paths:
+    def quantize(self):
+        args = self.args
+        paths = self._inputs()
+        output_dir = Path(args.output_dir)
         try:
-            images[path] = read_image(path)
-        except ValueError as error:
-            fail(path, str(error).removeprefix(f"{path}: "))
-
-    params = {"codebook": args.codebook, "color_space": args.color_space}
-    shared = None
-    try:
-        if args.palette:
-            palette = load_palette(args.palette)
-            shared = ColorQuantizer(codebook=palette, color_space=args.color_space)
-            shared.fit(palette)
-        elif args.shared_palette and images:
-            shared = fit_shared_quantizer(
-                list(images.values()),
-                ColorQuantizer(args.n_colors, random_state=args.random_state, **params),
+            output_dir.mkdir(parents=True, exist_ok=True)
+            _check_writable(output_dir)
+        except OSError as error:
+            self.fail(
+                output_dir,
+                f"cannot write to the output folder ({error.strerror or error})",
             )
-    except ValueError as error:
-        fail(args.palette or "shared palette", str(error))
-        return 1
-
-    outputs = {}
-    for path in images:
-        target = output_dir / f"{path.stem}.{args.format}"
-        if target in outputs.values():
-            fail(path, f"another input also writes {target}")
-        elif target.exists() and not args.force:
-            fail(path, f"{target} exists; use --force to overwrite it")
-        else:
-            outputs[path] = target
-
-    dither = None if args.dither == "none" else args.dither
-    jobs = Parallel(n_jobs=args.jobs, prefer="threads")(
-        delayed(_quantize_file)(
-            path, images[path], target, shared, args, params, dither
+            return 1
+        if args.save_palette and Path(args.save_palette).exists() and not args.force:
+            self.fail(args.save_palette, "exists; use --force to overwrite it")
+            args.save_palette = None
+        targets = self._targets(paths, output_dir)
+        shared = self._shared_quantizer(targets)
+        if shared is False:
+            return 1
+        start = time.perf_counter()
+        done = []
+        jobs = Parallel(n_jobs=args.jobs, prefer="threads", return_as="generator")(
+            delayed(_quantize_one)(source, target, shared, args)
+            for source, target in targets.items()
         )
-        for path, target in outputs.items()
-    )
-    quantizers = []
-    for number, (path, (result, error)) in enumerate(zip(outputs, jobs), start=1):
-        if error is not None:
-            fail(path, error)
-            continue
-        quantizers.append(result.pop("quantizer"))
+        for number, (source, (report, quantizer, error)) in enumerate(
+            zip(targets, jobs), start=1
+        ):
+            if error is not None:
+                self.fail(source, error)
+                continue
+            done.append(report)
+            self._report(number, len(targets), report)
+            if args.save_palette and shared is None:
+                shared = quantizer  # one input: its own palette is the one saved
+        if len(targets) > 1:
+            self.say(
+                f"{len(done)} of {len(targets)} files written: "
+                f"{sum(r.bytes_in for r in done):,} -> "
+                f"{sum(r.bytes_out for r in done):,} bytes in "
+                f"{time.perf_counter() - start:.1f} s"
+            )
+        if args.save_palette and shared is not None:
+            self._save_palette(shared)
+        return 1 if self.failures else 0
+
+    def _inputs(self):
+        """The image files named, and those in the folders named (not recursive)."""
+        paths = []
+        for name in self.args.inputs:
+            path = Path(name)
+            if path.is_dir():
+                paths += sorted(
+                    p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES
+                )
+            elif path.exists():
+                paths.append(path)
+            else:
+                self.fail(path, "no such file or folder")
+        return paths
+
+    def _targets(self, paths, output_dir):
+        """``{input: output path}``, without two inputs on one output, nor an
+        output that exists (unless --force)."""
+        targets = {}
+        for path in paths:
+            target = output_dir / f"{path.stem}.{self.args.format}"
+            if target in targets.values():
+                self.fail(path, f"another input also writes {target}")
+            elif target.exists() and not self.args.force:
+                self.fail(path, f"{target} exists; use --force to overwrite it")
+            else:
+                targets[path] = target
+        return targets
+
+    def _shared_quantizer(self, targets):
+        """The quantizer every file shares (--palette, --shared-palette), None for
+        one per file, or False when it cannot be made."""
+        args = self.args
+        params = {"codebook": args.codebook, "color_space": args.color_space}
+        try:
+            if args.palette:
+                palette = load_palette(args.palette)
+                shared = ColorQuantizer(codebook=palette, color_space=args.color_space)
+                return shared.fit(palette)
+            if args.shared_palette and targets:
+                transparent = []
+                try:
+                    sample = shared_sample(
+                        self._readable(targets, transparent),
+                        check_random_state(args.random_state),
+                        n_images=len(targets),
+                    )
+                except ValueError:
+                    if not targets:
+                        return None  # every input failed, and each has said why
+                    raise
+                n_colors = learned_colors(args.n_colors, any(transparent))
+                quantizer = ColorQuantizer(
+                    n_colors, random_state=args.random_state, **params
+                )
+                return fit_pixels(quantizer, sample)
+        except ValueError as error:
+            self.fail(args.palette or "shared palette", _message(error, args.palette))
+            return False
+        return None
+
+    def _readable(self, targets, transparent):
+        """The images of ``targets``, read one at a time; the unreadable ones are
+        reported and dropped from ``targets``."""
+        for path in list(targets):
+            _current.path = path
+            try:
+                image = read_image(path)
+                check_image_range(image)
+            except (ValueError, OSError) as error:
+                self.fail(path, _message(error, path))
+                del targets[path]
+                continue
+            if image.ndim == 3 and image.shape[2] == 4:
+                transparent.append(bool(np.any(image[..., 3] == 0)))
+            yield image
+        _current.path = None
+
+    def _report(self, number, total, report):
         line = (
-            f"[{number}/{len(outputs)}] {path} -> {outputs[path]}: "
-            f"{result['bytes_in']:,} -> {result['bytes_out']:,} bytes, "
-            f"{result['colors_in']:,} -> {result['colors_out']:,} colors, "
-            f"PSNR {result['psnr']:.2f} dB"
+            f"[{number}/{total}] {report.source} -> {report.target}: "
+            f"{report.bytes_in:,} -> {report.bytes_out:,} bytes, "
+            f"{report.colors_in:,} -> {report.colors_out:,} colors, "
+            f"PSNR {report.psnr:.2f} dB"
         )
-        if args.verbose:
-            line += f", {result['seconds']:.2f} s"
-        say(line)
+        if self.args.verbose:
+            line += f", {report.seconds:.2f} s"
+        self.say(line)
+        for note in report.notes:
+            print(f"colorquant: {report.source}: note: {note}", file=sys.stderr)
 
-    if args.save_palette and (shared or quantizers):
-        quantizer = shared or quantizers[0]
+    def _save_palette(self, quantizer):
+        path = Path(self.args.save_palette)
+        palette = indexed_palette(quantizer, transparent=False)[0]
         try:
-            visible = _indexed_palette(quantizer)[0][: quantizer.n_colors_]
-            save_palette(args.save_palette, visible)
-            size = quantizer.n_colors_
-            say(f"palette of {size} colors written to {args.save_palette}")
-        except ValueError as error:
-            fail(args.save_palette, str(error))
-    return 1 if failures else 0
+            write_new_file(
+                path, lambda temporary: save_palette(temporary, palette),
+                force=self.args.force,
+            )  # fmt: skip
+        except (ValueError, OSError) as error:
+            self.fail(path, _message(error, path))
+            return
+        self.say(f"palette of {len(palette)} colors written to {path}")
 
 
-def _quantize_file(path, image, target, shared, args, params, dither):
-    """Quantize one image and write it; ``(result, None)`` or ``(None, error)``."""
-    start = time.perf_counter()
+def _quantize_one(source, target, shared, args):
+    """``(report, quantizer, None)`` for a file written, ``(None, None, error)``
+    for one that was not: one file's failure never stops the others."""
+    params = {
+        "codebook": args.codebook,
+        "color_space": args.color_space,
+        "random_state": args.random_state,
+    }
+    _current.path = source
     try:
-        if shared is None:
-            quantizer = fit_image_quantizer(
-                image, args.n_colors, random_state=args.random_state, **params
-            )
-        else:
-            quantizer = shared
-        indices = apply_palette(
-            image,
-            quantizer,
-            dither=dither,
+        report, quantizer = quantize_file(
+            source,
+            target,
+            quantizer=shared,
+            n_colors=args.n_colors,
+            params=params,
+            dither=None if args.dither == "none" else args.dither,
             dither_strength=args.dither_strength,
-            return_indices=True,
+            force=args.force,
+            first_frame=args.first_frame,
         )
-        colors = image_palette(quantizer, image.dtype)
-        quantized = palette_colors(colors, indices).reshape(image.shape)
-        palette, alpha = _indexed_palette(quantizer)
-        if len(palette) > 256:
-            return None, (
-                f"{len(palette)} colors with the transparent one: use -k 255 or fewer "
-                "for images with transparent pixels"
-            )
-        partial = target.with_name(f".{target.stem}.partial{target.suffix}")
-        try:
-            save_indexed_image(partial, indices, palette, alpha=alpha)
-            os.replace(partial, target)
-        finally:
-            partial.unlink(missing_ok=True)
     except (ValueError, OSError) as error:
-        return None, str(error)
-    pixels = _image_pixels(image)
-    return {
-        "bytes_in": path.stat().st_size,
-        "bytes_out": target.stat().st_size,
-        "colors_in": len(distinct_colors(pixels)[0]),
-        "colors_out": len(distinct_colors(_image_pixels(quantized))[0]),
-        "psnr": peak_signal_noise_ratio(image, quantized),
-        "seconds": time.perf_counter() - start,
-        "quantizer": quantizer,
-    }, None
+        return None, None, _message(error, source)
+    except MemoryError:
+        return None, None, "not enough memory to quantize this image"
+    finally:
+        _current.path = None
+    return report, quantizer, None
 
 
-def _indexed_palette(quantizer):
-    """The palette as uint8 RGB for an indexed file, and its alpha table: for RGBA,
-    with the fully transparent color after the palette's own."""
-    palette = image_palette(quantizer, np.uint8)
-    channels = palette.shape[1]
-    if channels == 1:
-        return np.repeat(palette, 3, axis=1), None
-    if channels == 3:
-        return palette, None
-    if channels == 4:
-        return np.ascontiguousarray(palette[:, :3]), palette[:, 3].copy()
-    raise ValueError(
-        f"images of {channels} channels cannot be written as indexed files"
-    )
+def _message(error, path):
+    """The error's message on one line, without the path the caller prints."""
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror
+    message = " ".join(str(error).split())
+    return message.removeprefix(f"{path}: ") if path is not None else message
 
 
 def _check_writable(folder):

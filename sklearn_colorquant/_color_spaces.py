@@ -120,6 +120,24 @@ def _warn_outside_unit(low, high):
         )
 
 
+def check_image_range(image):
+    """Raise a ValueError unless ``image`` holds finite values in its dtype's range
+    (0..255 for integers, 0..65535 for uint16, [0, 1] for floats), as metrics and
+    image files assume it."""
+    values = np.asarray(image)
+    if values.dtype.kind not in "biuf":
+        raise ValueError(f"The images must be numeric, got dtype {values.dtype}.")
+    low, high, scale = values.min(), values.max(), full_scale(values.dtype)
+    if not (np.isfinite(low) and np.isfinite(high)):
+        raise ValueError("The images contain NaN or infinite values.")
+    if low < 0 or high > scale:
+        raise ValueError(
+            f"The images hold values in [{low:g}, {high:g}], outside [0, {scale:g}], "
+            f"the range of {values.dtype} images: divide 0..255 float data by 255, "
+            "or pass it as uint8."
+        )
+
+
 def check_palette_scale(palette, dtype):
     """Raise a ValueError unless ``palette`` is in the scale of data of ``dtype``:
     within ``[0, full_scale]``, and whole numbers for integer data."""

@@ -9,7 +9,15 @@ from ._dither import dither_labels
 from ._quantizer import ColorQuantizer
 
 
-def quantize_image(image, n_colors=64, *, dither=None, dither_strength=1.0, **params):
+def quantize_image(
+    image,
+    n_colors=64,
+    *,
+    dither=None,
+    dither_strength=1.0,
+    return_indices=False,
+    **params,
+):
     """Quantize an image, or a batch of images, to a palette learned from its pixels.
 
     Parameters
@@ -26,6 +34,9 @@ def quantize_image(image, n_colors=64, *, dither=None, dither_strength=1.0, **pa
         Dither when mapping pixels to the palette (see :func:`apply_palette`).
     dither_strength : float, default=1.0
         Strength of the dithering, between 0 and 1.
+    return_indices : bool, default=False
+        Return the palette index of each pixel instead of its color, as
+        :func:`apply_palette` does.
     **params
         Other parameters of :class:`ColorQuantizer`, such as ``codebook``,
         ``color_space`` or ``random_state``.
@@ -33,7 +44,9 @@ def quantize_image(image, n_colors=64, *, dither=None, dither_strength=1.0, **pa
     Returns
     -------
     quantized : ndarray
-        The image made of palette colors, of the shape and dtype of ``image``.
+        The image made of palette colors, of the shape and dtype of ``image``; or
+        the palette indices, of shape ``image.shape[:-1]``, with
+        ``return_indices=True``.
     quantizer : ColorQuantizer
         The fitted quantizer, fitted on pixels (one per row); apply it to other
         images with :func:`apply_palette`.
@@ -57,7 +70,11 @@ def quantize_image(image, n_colors=64, *, dither=None, dither_strength=1.0, **pa
     image = np.asarray(image)
     quantizer = fit_image_quantizer(image, n_colors, **params)
     quantized = apply_palette(
-        image, quantizer, dither=dither, dither_strength=dither_strength
+        image,
+        quantizer,
+        dither=dither,
+        dither_strength=dither_strength,
+        return_indices=return_indices,
     )
     return quantized, quantizer
 

@@ -1,6 +1,7 @@
 """Image and palette files: reading what Pillow reads, writing indexed images."""
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,7 @@ from ._distinct import distinct_colors
 
 PALETTE_SUFFIXES = (".gpl", ".json")
 INDEXED_SUFFIXES = (".png", ".gif")
+_HEX_CODE = re.compile(r"#[0-9a-fA-F]{6}")
 
 
 def read_image(path):
@@ -44,8 +46,15 @@ def read_image(path):
     >>> read_image(path).shape, read_image(path).dtype
     ((3, 4), dtype('uint8'))
     """
+    return read_first_frame(path)[0]
+
+
+def read_first_frame(path):
+    """``read_image(path)`` and the number of frames in the file (animated GIF,
+    APNG, multi-page TIFF), so that a caller can refuse to drop frames."""
     try:
         with Image.open(path) as opened:
+            n_frames = getattr(opened, "n_frames", 1)
             image = ImageOps.exif_transpose(opened)
             image.load()
     except UnidentifiedImageError:
@@ -54,7 +63,7 @@ def read_image(path):
         raise ValueError(f"{path}: too large to read safely ({error})") from None
     except OSError as error:
         raise ValueError(f"{path}: cannot read the image ({error})") from None
-    return np.asarray(_content_mode(image))
+    return np.asarray(_content_mode(image)), n_frames
 
 
 def _content_mode(image):
@@ -125,7 +134,7 @@ def save_indexed_image(path, indices, palette, *, alpha=None):
     # Pillow picks the PNG bit depth (1, 2, 4 or 8) from the palette's length.
     image.putpalette(palette.ravel().tolist())
     options = {}
-    if alpha is not None:
+    if alpha is not None and np.any(np.asarray(alpha) < 255):
         alpha = np.asarray(alpha, dtype=np.uint8)
         if suffix == ".png":
             options["transparency"] = alpha.tobytes()
@@ -223,18 +232,29 @@ def load_palette(path):
            [  0,   0, 255]], dtype=uint8)
     """
     path = Path(path)
+    try:
+        return _load_palette(path)
+    except Image.DecompressionBombError as error:
+        raise ValueError(f"{path}: too large to read safely ({error})") from None
+    except (OSError, RecursionError) as error:
+        reason = getattr(error, "strerror", None) or error
+        if isinstance(error, RecursionError):
+            reason = "nested too deeply"
+        raise ValueError(f"{path}: cannot read the palette ({reason})") from None
+
+
+def _load_palette(path):
     suffix = path.suffix.lower()
     if suffix == ".json":
         try:
             codes = json.loads(path.read_text())
-            palette = [
-                [int(code.lstrip("#")[i : i + 2], 16) for i in (0, 2, 4)]
-                for code in codes
-            ]
-        except (ValueError, TypeError, AttributeError):
-            raise ValueError(
-                f"{path}: expected a JSON list of '#rrggbb' codes"
-            ) from None
+        except ValueError:
+            codes = None
+        if not isinstance(codes, list) or not all(
+            isinstance(code, str) and _HEX_CODE.fullmatch(code) for code in codes
+        ):
+            raise ValueError(f"{path}: expected a JSON list of '#rrggbb' codes")
+        palette = [[int(code[i : i + 2], 16) for i in (1, 3, 5)] for code in codes]
         return _check_rgb_palette(np.array(palette, dtype=np.int64), path)
     if suffix == ".gpl":
         return _check_rgb_palette(_read_gpl(path), path)

@@ -14,7 +14,7 @@ for better results.
 import numpy as np
 from skimage import color, metrics
 
-from ._color_spaces import full_scale, to_unit
+from ._color_spaces import check_image_range, full_scale, to_unit
 
 __all__ = [
     "mean_delta_e",
@@ -283,27 +283,9 @@ def _check_pair(image_true, image_test):
         )
     if image_true.size == 0:
         raise ValueError("The images are empty.")
-    _check_image_range(image_true)
-    _check_image_range(image_test)
+    check_image_range(image_true)
+    check_image_range(image_test)
     return image_true, image_test
-
-
-def _check_image_range(image):
-    """Raise a ValueError unless ``image`` holds finite values in its dtype's range
-    (0..255 for integers, 0..65535 for uint16, [0, 1] for floats), as the metrics
-    assume it, and as the estimator checks it."""
-    values = np.asarray(image)
-    if values.dtype.kind not in "biuf":
-        raise ValueError(f"The images must be numeric, got dtype {values.dtype}.")
-    low, high, scale = values.min(), values.max(), full_scale(values.dtype)
-    if not (np.isfinite(low) and np.isfinite(high)):
-        raise ValueError("The images contain NaN or infinite values.")
-    if low < 0 or high > scale:
-        raise ValueError(
-            f"The images hold values in [{low:g}, {high:g}], outside [0, {scale:g}], "
-            f"the range of {values.dtype} images that PSNR and color differences "
-            "assume: divide 0..255 float data by 255, or pass it as uint8."
-        )
 
 
 def _psnr_from_unit_mse(mse):
@@ -322,7 +304,7 @@ def _quantized_pair(estimator, X):
     """``X`` and its quantized version as unit-scale pixels, and the palette size."""
     quantizer = estimator[-1] if hasattr(estimator, "steps") else estimator
     X = np.asarray(X)
-    _check_image_range(X)
+    check_image_range(X)
     quantized = np.asarray(estimator.inverse_transform(estimator.transform(X)))
     n_channels = quantizer.n_channels or quantizer.n_features_in_
     original = to_unit(X, X.dtype).reshape(-1, n_channels)

@@ -44,8 +44,9 @@ def test_folder_with_a_broken_file(folder, tmp_path, capsys):
         "china.png",
         "flower.png",
     ]
-    lines = printed.out.strip().splitlines()
+    *lines, total = printed.out.strip().splitlines()
     assert len(lines) == 3 and all("-> 16 colors, PSNR" in line for line in lines)
+    assert total.startswith("3 of 4 files written: ") and " bytes in " in total
     for name in ("china.png", "flower.png"):
         with Image.open(out / name) as written:
             assert written.mode == "P"
@@ -159,13 +160,13 @@ def test_quantize_images_own_and_shared_palettes(china, flower):
 
 
 def test_a_failed_write_leaves_no_partial_file(folder, tmp_path, monkeypatch, capsys):
-    import sklearn_colorquant._cli as cli
+    import sklearn_colorquant._convert as convert
 
     def write_half_then_fail(path, indices, palette, alpha=None):
         path.write_bytes(b"\x89PNG half of a file")
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(cli, "save_indexed_image", write_half_then_fail)
+    monkeypatch.setattr(convert, "save_indexed_image", write_half_then_fail)
     out = tmp_path / "out"
     original = (folder / "china.png").read_bytes()
     assert run("quantize", folder / "china.png", folder / "flower.jpg", "-o", out) == 1
@@ -175,13 +176,13 @@ def test_a_failed_write_leaves_no_partial_file(folder, tmp_path, monkeypatch, ca
 
 
 def test_an_interrupted_run_leaves_no_partial_file(folder, tmp_path, monkeypatch):
-    import sklearn_colorquant._cli as cli
+    import sklearn_colorquant._convert as convert
 
     def write_half_then_interrupt(path, indices, palette, alpha=None):
         path.write_bytes(b"\x89PNG half of a file")
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli, "save_indexed_image", write_half_then_interrupt)
+    monkeypatch.setattr(convert, "save_indexed_image", write_half_then_interrupt)
     out = tmp_path / "out"
     with pytest.raises(KeyboardInterrupt):
         run("quantize", folder / "china.png", "-o", out)

@@ -1,0 +1,226 @@
+"""One image file in, one indexed file out: the per-file work of ``colorquant``.
+
+Files are written through a temporary file of a unique name in the target's
+folder and moved into place only when whole, so that a failed or interrupted run
+leaves no partial file, two runs never touch each other's temporary files, and an
+existing file is replaced only when the caller says so.
+"""
+
+import os
+import secrets
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ._assign import palette_colors
+from ._color_spaces import check_image_range
+from ._distinct import distinct_colors
+from ._image import (
+    _image_pixels,
+    fit_image_quantizer,
+    image_labels,
+    image_palette,
+)
+from ._io import read_first_frame, save_indexed_image
+from .metrics import peak_signal_noise_ratio
+
+
+@dataclass(frozen=True)
+class FileReport:
+    """What quantizing one file did."""
+
+    source: Path
+    target: Path
+    bytes_in: int
+    bytes_out: int
+    colors_in: int
+    colors_out: int
+    psnr: float  # over the visible pixels
+    seconds: float
+    notes: tuple = ()
+
+
+def quantize_file(
+    source,
+    target,
+    *,
+    quantizer=None,
+    n_colors=64,
+    params=None,
+    dither=None,
+    dither_strength=1.0,
+    force=False,
+    first_frame=False,
+):
+    """Quantize the image file ``source`` and write it to ``target`` as an indexed
+    PNG or GIF.
+
+    Parameters
+    ----------
+    source, target : path-like
+    quantizer : ColorQuantizer, optional
+        A fitted quantizer whose palette to use; otherwise one is fitted on the
+        image with ``n_colors`` and ``params``.
+    n_colors : int
+        Entries of the file's palette, at most: with fully transparent pixels,
+        the transparent entry counts among them (pngquant's ``-k``).
+    params : dict, optional
+        Other parameters of :class:`ColorQuantizer`.
+    dither, dither_strength
+        As for :func:`apply_palette`.
+    force : bool
+        Replace ``target`` if it exists; otherwise an existing ``target`` is an
+        error, even one that another process wrote meanwhile.
+    first_frame : bool
+        Quantize the first frame of an animation or multi-page file; otherwise
+        such a file is an error, as its other frames would be lost.
+
+    Returns
+    -------
+    report : FileReport
+    quantizer : ColorQuantizer
+        The quantizer used: ``quantizer``, or the one fitted on the image.
+
+    Raises
+    ------
+    ValueError, OSError
+        With a one-line message about this file.
+    """
+    start = time.perf_counter()
+    source, target = Path(source), Path(target)
+    # Before anything is written: the target may be the source itself.
+    bytes_in = source.stat().st_size
+    image, n_frames = read_first_frame(source)
+    if n_frames > 1 and not first_frame:
+        raise ValueError(
+            f"has {n_frames} frames and the output holds one; pass --first-frame "
+            "to quantize the first frame only"
+        )
+    # A float image outside [0, 1] would be clipped in the indexed file.
+    check_image_range(image)
+    pixels = _image_pixels(image)
+    transparent = pixels.shape[1] == 4 and bool(np.any(pixels[:, 3] == 0))
+    if quantizer is None:
+        quantizer = fit_image_quantizer(
+            image, learned_colors(n_colors, transparent), **(params or {})
+        )
+    labels = image_labels(image, quantizer, dither, dither_strength)
+    palette, alpha = indexed_palette(quantizer, transparent)
+    notes = []
+    if target.suffix.lower() == ".gif" and alpha is not None:
+        partial = int(np.count_nonzero((alpha[labels] > 0) & (alpha[labels] < 255)))
+        if partial:
+            notes.append(
+                f"GIF has no partial transparency: {partial:,} partly transparent "
+                "pixels written opaque (PNG keeps them)"
+            )
+    spatial = image.shape[:2]
+    bytes_out = write_new_file(
+        target,
+        lambda path: save_indexed_image(
+            path, labels.reshape(spatial), palette, alpha=alpha
+        ),
+        force=force,
+    )
+    quantized = palette_colors(image_palette(quantizer, image.dtype), labels)
+    visible = pixels[:, 3] > 0 if pixels.shape[1] == 4 else slice(None)
+    report = FileReport(
+        source=source,
+        target=target,
+        bytes_in=bytes_in,
+        bytes_out=bytes_out,
+        colors_in=len(distinct_colors(pixels)[0]),
+        colors_out=len(distinct_colors(quantized)[0]),
+        psnr=peak_signal_noise_ratio(pixels[visible], quantized[visible]),
+        seconds=time.perf_counter() - start,
+        notes=tuple(notes),
+    )
+    return report, quantizer
+
+
+def learned_colors(n_colors, transparent):
+    """Colors to learn for a file of at most ``n_colors`` palette entries: one
+    fewer where fully transparent pixels take an entry of their own."""
+    if not transparent:
+        return n_colors
+    if n_colors < 2:
+        raise ValueError(
+            "the image has transparent pixels, which take a palette entry of their "
+            "own: use -k 2 or more"
+        )
+    return n_colors - 1
+
+
+def indexed_palette(quantizer, transparent):
+    """The palette as uint8 RGB for an indexed file, and its alpha table (RGBA),
+    with the fully transparent entry last where ``transparent`` pixels need it."""
+    palette = image_palette(quantizer, np.uint8)
+    channels = palette.shape[1]
+    if channels == 1:
+        return np.repeat(palette, 3, axis=1), None
+    if channels == 3:
+        return palette, None
+    if channels == 4:
+        if not transparent:
+            palette = palette[:-1]
+        if len(palette) > 256:
+            raise ValueError(
+                f"{len(palette) - 1} palette colors and the transparent entry make "
+                f"{len(palette)}; an indexed file holds 256"
+            )
+        return np.ascontiguousarray(palette[:, :3]), palette[:, 3].copy()
+    raise ValueError(
+        f"images of {channels} channels cannot be written as indexed files"
+    )
+
+
+def write_new_file(target, write, *, force=False):
+    """Call ``write(path)`` on a new temporary file beside ``target``, then move it
+    into place; its size in bytes.
+
+    Without ``force``, an existing ``target`` is a ValueError, checked atomically
+    (a hard link fails if the name exists), so that of two runs writing one name,
+    one succeeds and the other says so. The temporary file is removed whatever
+    happens, and no other file is.
+    """
+    target = Path(target)
+    temporary = _new_temporary(target)
+    try:
+        write(temporary)
+        size = temporary.stat().st_size
+        if force:
+            os.replace(temporary, target)
+        else:
+            _link_new(temporary, target)
+    finally:
+        temporary.unlink(missing_ok=True)
+    return size
+
+
+def _new_temporary(target):
+    """A new, empty file beside ``target`` with a name no other run uses, made
+    with the permissions a plain new file gets (umask applied)."""
+    for _ in range(100):
+        name = f".{target.stem}.{secrets.token_hex(6)}.partial{target.suffix}"
+        temporary = target.with_name(name)
+        try:
+            os.close(os.open(temporary, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+        except FileExistsError:
+            continue
+        return temporary
+    raise OSError(f"cannot make a temporary file beside {target}")
+
+
+def _link_new(temporary, target):
+    try:
+        os.link(temporary, target)
+    except FileExistsError:
+        raise ValueError(f"{target} exists; use --force to overwrite it") from None
+    except OSError:
+        # No hard links on this file system (FAT, some network shares): check,
+        # then move, with a window in which another run could write the name.
+        if os.path.lexists(target):
+            raise ValueError(f"{target} exists; use --force to overwrite it") from None
+        os.replace(temporary, target)
