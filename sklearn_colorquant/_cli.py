@@ -277,11 +277,14 @@ class _Run:
             return 1
         start = time.perf_counter()
         done = []
+        # With one input and --save-palette, its own quantizer is the one saved;
+        # otherwise no quantizer outlives its file.
+        keep = bool(args.save_palette) and shared is None
         jobs = Parallel(n_jobs=args.jobs, prefer="threads", return_as="generator")(
-            delayed(_quantize_one)(source, target, shared, args)
+            delayed(_quantize_one)(source, target, shared, args, keep)
             for source, target in targets.items()
         )
-        for number, (source, (report, quantizer, error)) in enumerate(
+        for number, (source, (report, kept, error)) in enumerate(
             zip(targets, jobs), start=1
         ):
             if error is not None:
@@ -289,8 +292,7 @@ class _Run:
                 continue
             done.append(report)
             self._report(number, len(targets), report)
-            if args.save_palette and shared is None:
-                shared = quantizer  # one input: its own palette is the one saved
+            shared = kept if keep else shared
         if len(targets) > 1:
             self.say(
                 f"{len(done)} of {len(targets)} files written: "
@@ -407,9 +409,9 @@ class _Run:
         self.say(f"palette of {len(palette)} colors written to {path}")
 
 
-def _quantize_one(source, target, shared, args):
-    """``(report, quantizer, None)`` for a file written, ``(None, None, error)``
-    for one that was not: one file's failure never stops the others."""
+def _quantize_one(source, target, shared, args, keep_quantizer):
+    """``(report, quantizer or None, None)`` for a file written, ``(None, None,
+    error)`` for one that was not: one file's failure never stops the others."""
     params = {
         "codebook": args.codebook,
         "color_space": args.color_space,
@@ -434,7 +436,7 @@ def _quantize_one(source, target, shared, args):
         return None, None, "not enough memory to quantize this image"
     finally:
         _current.path = None
-    return report, quantizer, None
+    return report, quantizer if keep_quantizer else None, None
 
 
 def _message(error, path):

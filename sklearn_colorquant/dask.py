@@ -28,6 +28,11 @@ from ._quantizer import ColorQuantizer
 
 __all__ = ["DaskColorQuantizer"]
 
+# A fit whose pinned workers leave starts again, at most this many times.
+_MAX_WORKER_LOSSES = 3
+# How often a fit checks that the workers its tasks are pinned to are alive.
+_WATCH_SECONDS = 0.5
+
 
 class DaskColorQuantizer(MetaEstimatorMixin, TransformerMixin, BaseEstimator):
     """A ColorQuantizer for Dask arrays: fit without gathering pixels, map lazily.
@@ -153,7 +158,7 @@ class DaskColorQuantizer(MetaEstimatorMixin, TransformerMixin, BaseEstimator):
         estimator = ColorQuantizer() if self.estimator is None else self.estimator
         estimator = clone(estimator)
         X, channels = self._checked(X, estimator)
-        colors, counts = self._histogram(X, channels, estimator).compute()
+        colors, counts = self._computed_histogram(X, channels, estimator)
         self.estimator_ = estimator.fit(colors, sample_weight=counts)
         self.palette_ = self.estimator_.palette_
         self.n_colors_ = self.estimator_.n_colors_
@@ -349,13 +354,44 @@ class DaskColorQuantizer(MetaEstimatorMixin, TransformerMixin, BaseEstimator):
             channels = X.shape[-1]
         return X.rechunk({X.ndim - 1: -1}), channels
 
+    def _computed_histogram(self, X, channels, estimator):
+        """The merged color histogram ``(colors, counts)`` of ``X``.
+
+        Histograms of held chunks are pinned to the workers that hold them. A
+        pinned task would wait for its worker forever if that worker died, so
+        the fit watches them; if one leaves, it starts again, and the chunks
+        the worker held are made again where Dask puts them.
+        """
+        for _ in range(_MAX_WORKER_LOSSES + 1):
+            histogram, pinned_to = self._histogram(X, channels, estimator)
+            if not pinned_to:
+                return histogram.compute()
+            client = _client_of(X)
+            future = client.compute(histogram)
+            while True:
+                try:
+                    return future.result(timeout=_WATCH_SECONDS)
+                except TimeoutError:
+                    if pinned_to <= set(client.scheduler_info()["workers"]):
+                        continue
+                    future.cancel()
+                    break
+        raise RuntimeError(
+            f"Workers holding the data left the cluster {_MAX_WORKER_LOSSES + 1} "
+            "times during one fit; check the workers' logs (memory limits, "
+            "crashes) and fit again."
+        )
+
     def _histogram(self, X, channels, estimator):
-        """The merged color histogram ``(colors, counts)`` of ``X``, as a Delayed."""
+        """The merged color histogram ``(colors, counts)`` of ``X``, as a Delayed,
+        and the addresses of the workers its tasks are pinned to."""
         sizes = _sample_sizes(X, channels, estimator.subsample)
         seed = None
         if sizes is not None:
             seed = check_random_state(estimator.random_state).randint(2**31 - 1)
-        histograms = _chunk_histograms(X, channels, estimator.color_space, sizes, seed)
+        histograms, pinned_to = _chunk_histograms(
+            X, channels, estimator.color_space, sizes, seed
+        )
         while len(histograms) > 1:
             histograms = [
                 dask.delayed(_merged_histogram, pure=True)(
@@ -363,7 +399,8 @@ class DaskColorQuantizer(MetaEstimatorMixin, TransformerMixin, BaseEstimator):
                 )
                 for start in range(0, len(histograms), self.split_every)
             ]
-        return dask.delayed(_colors_and_counts, pure=True)(histograms[0], channels)
+        merged = dask.delayed(_colors_and_counts, pure=True)(histograms[0], channels)
+        return merged, pinned_to
 
 
 def _chunk_histograms(X, channels, color_space, sizes, seed):
@@ -386,7 +423,7 @@ def _chunk_histograms(X, channels, color_space, sizes, seed):
         return [
             dask.delayed(_only_item, pure=True)(cell)
             for cell in cells.to_delayed().ravel()
-        ]
+        ], set()
     # Chunks held by workers: each histogram is made by a worker that holds its
     # chunk and by no other, so that balancing the load never moves a chunk.
     # Listed worker by worker, so that the first merges find their inputs at hand.
@@ -400,7 +437,15 @@ def _chunk_histograms(X, channels, color_space, sizes, seed):
                     block, channels, color_space, *_sample_of(sizes, seed, index)
                 )
             )
-    return histograms
+    return histograms, {
+        address for index in indices for address in holders[blocks[index].key]
+    }
+
+
+def _client_of(X):
+    from distributed import futures_of
+
+    return futures_of(X)[0].client
 
 
 def _holders(X):

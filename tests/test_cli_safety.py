@@ -438,3 +438,55 @@ def test_fuzzed_files_never_crash_and_valid_ones_are_written(tmp_path):
     assert len(errors) == len(failed)
     assert all(line.startswith("colorquant: ") for line in done.stderr.splitlines())
     assert re.search(rf"{len(written)} of 200 files written", done.stdout)
+
+
+# --- item 14: memory follows the largest file, not the batch -------------------
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_files_are_streamed_one_at_a_time(tmp_path, monkeypatch, shared):
+    # When a file is read, no image decoded before and no quantizer fitted for
+    # an earlier file is still alive: memory follows the largest file.
+    import gc
+    import weakref
+
+    import sklearn_colorquant._cli as cli_module
+    import sklearn_colorquant._convert as convert
+
+    photo = load_sample_image("china.jpg")[::2, ::2]
+    for number in range(5):
+        Image.fromarray(np.roll(photo, number, axis=0)).save(
+            tmp_path / f"p{number}.png"
+        )
+    images, quantizers, alive_at_read = [], [], []
+
+    def alive(refs):
+        return sum(ref() is not None for ref in refs)
+
+    def tracked(read):
+        def read_and_count(path):
+            gc.collect()
+            alive_at_read.append((alive(images), alive(quantizers)))
+            image = read(path)
+            images.append(weakref.ref(image[0] if isinstance(image, tuple) else image))
+            return image
+
+        return read_and_count
+
+    def fit_and_track(*args, **kwargs):
+        quantizer = real_fit(*args, **kwargs)
+        quantizers.append(weakref.ref(quantizer))
+        return quantizer
+
+    real_fit = convert.fit_image_quantizer
+    monkeypatch.setattr(convert, "read_first_frame", tracked(convert.read_first_frame))
+    monkeypatch.setattr(cli_module, "read_image", tracked(cli_module.read_image))
+    monkeypatch.setattr(convert, "fit_image_quantizer", fit_and_track)
+    extra = ["--shared-palette"] if shared else []
+    assert run("quantize", tmp_path, "-o", tmp_path / "out", "-q", *extra) == 0
+    if shared:
+        # Reading for the sample keeps at most the sample (1,000,000 pixels); by
+        # the time files are written, the sample is gone too.
+        assert len(alive_at_read) == 10
+        alive_at_read = alive_at_read[5:]
+    assert max(alive_at_read) == (0, 0)

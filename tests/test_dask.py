@@ -12,6 +12,8 @@ from sklearn_colorquant.datasets import make_image_collection
 distributed = pytest.importorskip("distributed")
 
 N_IMAGES = 100
+# A fit of 60 images takes seconds; one that waits this long is stuck.
+FIT_TIMEOUT = 120
 
 
 @pytest.fixture(scope="module")
@@ -146,7 +148,10 @@ def test_fit_graph_makes_each_histogram_in_the_task_that_makes_its_chunk():
     images = make_image_collection(N_IMAGES, lazy=True)
     quantizer = ColorQuantizer(16)
     wrapper = DaskColorQuantizer(quantizer)
-    histogram = wrapper._histogram(*wrapper._checked(images, quantizer), quantizer)
+    histogram, pinned_to = wrapper._histogram(
+        *wrapper._checked(images, quantizer), quantizer
+    )
+    assert pinned_to == set()  # lazy chunks: made where their histogram is
     (optimized,) = dask.optimize(histogram)
     graph = dict(optimized.__dask_graph__())
     assert not any(_task_name(key) == _task_name(images.name) for key in graph)
@@ -268,9 +273,9 @@ def test_histograms_on_dask_are_lazy_and_equal_in_memory(china, flower):
 
 
 def test_histogram_and_onehot_rows_on_dask_equal_in_memory(china):
-    rows = np.stack(
-        [china[top : top + 8, :64:4] for top in range(0, 400, 8)]
-    ).reshape(50, -1)
+    rows = np.stack([china[top : top + 8, :64:4] for top in range(0, 400, 8)]).reshape(
+        50, -1
+    )
     lazy_rows = dask.array.from_array(rows, chunks=(12, -1))
     with dask.config.set(scheduler="synchronous"):
         for encode in ("histogram", "onehot"):
@@ -294,3 +299,82 @@ def test_histogram_and_onehot_rows_on_dask_equal_in_memory(china):
             np.testing.assert_array_equal(computed, expected)
         with pytest.raises(ValueError, match="encode='onehot'.*images"):
             on_dask.transform(dask.array.from_array(china[None], chunks=-1))
+
+
+@pytest.fixture
+def own_cluster():
+    """A cluster of two worker processes for a test that kills one of them."""
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        yield client
+
+
+def _exit_soon():
+    import os
+    import threading
+
+    threading.Timer(0.05, os._exit, (1,)).start()
+
+
+def _kill(client, address):
+    """End a worker's process, as a crash or the OOM killer would; its nanny
+    starts a new one, at a new address."""
+    import time
+
+    client.run(_exit_soon, workers=[address])
+    deadline = time.monotonic() + 60
+    while address in client.scheduler_info()["workers"]:
+        assert time.monotonic() < deadline, "the worker did not die"
+        time.sleep(0.1)
+
+
+@pytest.mark.parametrize("when", ["after-pinning", "mid-fit"])
+def test_a_worker_killed_during_a_fit_neither_hangs_nor_changes_it(
+    own_cluster, monkeypatch, when
+):
+    import threading
+
+    import sklearn_colorquant.dask as dask_module
+
+    client = own_cluster
+    images = make_image_collection(60, lazy=True).persist()
+    distributed.wait(images)
+    killed = []
+    real_holders = dask_module._holders
+
+    def holders_then_kill(X):
+        # The graph is pinned to workers, one of which then dies: the case that
+        # used to wait for the dead address forever.
+        found = real_holders(X)
+        if found and not killed:
+            killed.append(next(iter(found.values()))[0])
+            _kill(client, killed[0])
+        return found
+
+    if when == "after-pinning":
+        monkeypatch.setattr(dask_module, "_holders", holders_then_kill)
+    else:
+        victim = next(iter(client.scheduler_info()["workers"]))
+
+        def kill_victim():
+            _kill(client, victim)
+            killed.append(victim)
+
+        threading.Timer(0.4, kill_victim).start()
+    quantizer = ColorQuantizer(32, random_state=0)
+    result = {}
+    fitting = threading.Thread(
+        target=lambda: result.update(fitted=DaskColorQuantizer(quantizer).fit(images)),
+        daemon=True,
+    )
+    fitting.start()
+    fitting.join(timeout=FIT_TIMEOUT)
+    assert not fitting.is_alive(), f"the fit still waits after {FIT_TIMEOUT} s"
+    fitted = result["fitted"]
+    assert killed
+    in_memory = clone(quantizer).fit(make_image_collection(60).reshape(-1, 3))
+    np.testing.assert_array_equal(fitted.palette_, in_memory.palette_)
