@@ -522,6 +522,12 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
         weights = _check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
         )
+        if not np.any(weights):
+            # Checked here too: scikit-learn before 1.7 lets all-zero weights by.
+            raise ValueError(
+                "sample_weight must contain at least one non-zero number: with all "
+                "weights 0 there is no pixel to learn a palette from."
+            )
         return np.repeat(weights, self._pixels_per_row())
 
     def _validated(self, X):

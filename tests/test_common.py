@@ -110,7 +110,6 @@ def _quiet_small_data():
 @parametrize_with_checks(
     GENERAL + THREE_CHANNELS + PERCEPTUAL,
     expected_failed_checks=_expected_failed_checks,
-    xfail_strict=True,
 )
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)

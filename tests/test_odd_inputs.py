@@ -5,6 +5,7 @@ import warnings
 import numpy as np
 import pytest
 from skimage import data
+from sklearn.utils.validation import _get_feature_names
 
 from sklearn_colorquant import ColorQuantizer, quantize_image
 
@@ -133,8 +134,13 @@ def test_polars_in_and_out(china_pixels):
         transform="polars"
     )
     out = quantizer.fit_transform(frame)
-    assert isinstance(out, pl.DataFrame) and out.columns == ["r", "g", "b"]
-    assert out.n_unique() <= 4
+    assert isinstance(out, pl.DataFrame) and out.n_unique() <= 4
+    if _get_feature_names(frame) is None:
+        # scikit-learn before 1.7 reads no column names from polars frames, for
+        # any estimator; names are then generated, as its own transformers do.
+        assert out.columns == ["x0", "x1", "x2"]
+    else:
+        assert out.columns == ["r", "g", "b"]
 
 
 def test_perceptual_space_rejects_negative_integers():
