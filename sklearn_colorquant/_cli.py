@@ -8,18 +8,19 @@ import time
 import warnings
 from pathlib import Path
 
-import numpy as np
 from joblib import Parallel, delayed
-from sklearn.utils import check_random_state
 
 from . import __version__
-from ._batch import shared_sample
 from ._codebooks import CODEBOOK_NAMES
 from ._color_spaces import COLOR_SPACES, check_image_range
-from ._convert import indexed_palette, learned_colors, quantize_file, write_new_file
+from ._convert import (
+    fit_shared_palette,
+    indexed_palette,
+    quantize_file,
+    write_new_file,
+)
 from ._demo import SAMPLE_IMAGES, run_demo
 from ._dither import DITHER_METHODS
-from ._image import fit_pixels
 from ._io import load_palette, read_image, save_palette
 from ._quantizer import ColorQuantizer
 
@@ -344,28 +345,24 @@ class _Run:
                 shared = ColorQuantizer(codebook=palette, color_space=args.color_space)
                 return shared.fit(palette)
             if args.shared_palette and targets:
-                transparent = []
                 try:
-                    sample = shared_sample(
-                        self._readable(targets, transparent),
-                        check_random_state(args.random_state),
-                        n_images=len(targets),
+                    return fit_shared_palette(
+                        self._readable(targets),
+                        len(targets),
+                        args.n_colors,
+                        random_state=args.random_state,
+                        **params,
                     )
                 except ValueError:
                     if not targets:
                         return None  # every input failed, and each has said why
                     raise
-                n_colors = learned_colors(args.n_colors, any(transparent))
-                quantizer = ColorQuantizer(
-                    n_colors, random_state=args.random_state, **params
-                )
-                return fit_pixels(quantizer, sample)
         except ValueError as error:
             self.fail(args.palette or "shared palette", _message(error, args.palette))
             return False
         return None
 
-    def _readable(self, targets, transparent):
+    def _readable(self, targets):
         """The images of ``targets``, read one at a time; the unreadable ones are
         reported and dropped from ``targets``."""
         for path in list(targets):
@@ -377,8 +374,6 @@ class _Run:
                 self.fail(path, _message(error, path))
                 del targets[path]
                 continue
-            if image.ndim == 3 and image.shape[2] == 4:
-                transparent.append(bool(np.any(image[..., 3] == 0)))
             yield image
         _current.path = None
 

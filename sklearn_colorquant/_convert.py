@@ -13,17 +13,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from sklearn.utils import check_random_state
 
 from ._assign import palette_colors
+from ._batch import shared_sample
 from ._color_spaces import check_image_range
 from ._distinct import distinct_colors
 from ._image import (
     _image_pixels,
     fit_image_quantizer,
+    fit_pixels,
     image_labels,
     image_palette,
 )
 from ._io import read_first_frame, save_indexed_image
+from ._quantizer import ColorQuantizer
 from .metrics import peak_signal_noise_ratio
 
 
@@ -138,6 +142,26 @@ def quantize_file(
         notes=tuple(notes),
     )
     return report, quantizer
+
+
+def fit_shared_palette(images, n_images, n_colors, *, random_state=None, **params):
+    """A quantizer fitted on pixels drawn evenly from ``n_images`` images, read
+    from the iterator ``images`` one at a time, for files of at most ``n_colors``
+    palette entries (one of them transparent if any image has transparent
+    pixels)."""
+    transparent = []
+
+    def noting_transparency(images):
+        for image in images:
+            pixels = _image_pixels(image)
+            transparent.append(pixels.shape[1] == 4 and bool(np.any(pixels[:, 3] == 0)))
+            yield image
+
+    rng = check_random_state(random_state)
+    sample = shared_sample(noting_transparency(images), rng, n_images=n_images)
+    n_learned = learned_colors(n_colors, any(transparent))
+    quantizer = ColorQuantizer(n_learned, random_state=random_state, **params)
+    return fit_pixels(quantizer, sample)
 
 
 def learned_colors(n_colors, transparent):
