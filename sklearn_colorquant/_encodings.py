@@ -82,7 +82,7 @@ def _decode_index(quantizer, X):
 
 
 def _decode_color(quantizer, X):
-    return quantizer._row_labels(X)
+    return quantizer._labels(quantizer._validated(X))
 
 
 def _decode_histogram(quantizer, X):

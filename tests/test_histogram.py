@@ -396,3 +396,21 @@ def test_warning_free_on_photos(china_pixels):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         ColorQuantizer(64, encode="histogram", random_state=0).fit(china_pixels)
+
+
+@pytest.mark.parametrize("encode", ["index", "color", "onehot"])
+@pytest.mark.parametrize("n_channels", [None, 3])
+def test_inverse_transform_gives_palette_colors_for_every_encoding(
+    patches, encode, n_channels
+):
+    images, _ = patches
+    X = images[:20, ::4, ::4].reshape(20, -1)  # 16 pixels per row
+    if n_channels is None:
+        X = X.reshape(-1, 3)
+    params = {"n_colors": 6, "n_channels": n_channels, "random_state": 0}
+    reference = ColorQuantizer(**params).fit(X)
+    expected = reference.palette_[reference.transform(X)].reshape(X.shape)
+    quantizer = ColorQuantizer(encode=encode, **params).fit(X)
+    restored = quantizer.inverse_transform(quantizer.transform(X))
+    assert restored.dtype == X.dtype
+    np.testing.assert_array_equal(restored, expected)
