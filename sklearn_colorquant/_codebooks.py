@@ -5,12 +5,14 @@ from sklearn.base import clone
 from sklearn.cluster import MiniBatchKMeans
 from sklearn.utils.validation import has_fit_parameter
 
-from ._kmeans import weighted_kmeans
+from ._kmeans import refine_around, weighted_kmeans
 
 CODEBOOK_NAMES = ("kmeans", "minibatch", "random")
 
 
-def learn_centers(codebook, colors, weights, n_colors, random_state, to_working=None):
+def learn_centers(
+    codebook, colors, weights, n_colors, random_state, to_working=None, fixed=None
+):
     """Learn ``n_colors`` centers from ``colors`` weighted by ``weights``.
 
     Parameters
@@ -30,6 +32,12 @@ def learn_centers(codebook, colors, weights, n_colors, random_state, to_working=
         Converts colors given in the data's scale into the working space: a
         clusterer's array ``init`` is read in the data's scale, as a fixed
         palette is.
+    fixed : ndarray of shape (n_fixed, n_channels), optional
+        Reserved colors, working space: the first centers of the result, as
+        given. The k-means codebook learns the others with them held in place;
+        another clusterer learns ``n_colors - n_fixed`` centers, which Lloyd's
+        iterations then refine with the reserved ones held in place; random
+        colors are drawn beside them.
 
     Returns
     -------
@@ -37,10 +45,18 @@ def learn_centers(codebook, colors, weights, n_colors, random_state, to_working=
     n_iter : int
         Lloyd iterations run (a clusterer's ``n_iter_``; 0 for random colors).
     """
+    n_fixed = 0 if fixed is None else len(fixed)
     if isinstance(codebook, str) and codebook == "random":
-        return _random_colors(colors, weights, n_colors, random_state), 0
+        drawn = _random_colors(colors, weights, n_colors - n_fixed, random_state)
+        return (drawn if fixed is None else np.concatenate([fixed, drawn])), 0
     if isinstance(codebook, str) and codebook == "kmeans":
-        return weighted_kmeans(colors, weights, n_colors, random_state)
+        return weighted_kmeans(colors, weights, n_colors, random_state, fixed=fixed)
+    if n_fixed:
+        centers, n_iter = learn_centers(
+            codebook, colors, weights, n_colors - n_fixed, random_state, to_working
+        )
+        centers, more_iter = refine_around(colors, weights, fixed, centers)
+        return centers, n_iter + more_iter
     seed = random_state.randint(np.iinfo(np.int32).max)
     if isinstance(codebook, str):
         clusterer = MiniBatchKMeans(n_clusters=n_colors, random_state=seed)

@@ -66,24 +66,35 @@ def nearest_in_cells(
 
 
 @njit(cache=True, nogil=True)
-def kmeans_plusplus(points, weights, n_centers, uniforms, n_trials):
+def kmeans_plusplus(points, weights, n_centers, uniforms, n_trials, given):
     """Weighted greedy k-means++ seeding, as scikit-learn's ``kmeans_plusplus``.
 
-    ``uniforms`` holds ``1 + (n_centers - 1) * n_trials`` draws from U[0, 1): the
-    caller's random state decides everything. Returns the indices of the seeds.
+    ``uniforms`` holds ``1 + (n_centers - 1) * n_trials`` draws from U[0, 1)
+    (``1 + n_centers * n_trials`` with centers ``given``): the caller's random
+    state decides everything. Returns the indices of the seeds. Centers
+    ``given`` (shape ``(n_given, n_channels)``, reserved colors) count as chosen
+    already: every seed is then drawn by its distance to them, the first too.
     """
     n_points = points.shape[0]
     chosen = np.empty(n_centers, dtype=np.int64)
-    cumulative = np.cumsum(weights)
-    first = np.searchsorted(cumulative, uniforms[0] * cumulative[-1], side="right")
-    chosen[0] = min(first, n_points - 1)
     closest = np.empty(n_points)
-    for i in range(n_points):
-        closest[i] = _squared_distance(points, i, points, chosen[0])
+    start = 0
+    if given.shape[0] == 0:
+        cumulative = np.cumsum(weights)
+        first = np.searchsorted(cumulative, uniforms[0] * cumulative[-1], side="right")
+        chosen[0] = min(first, n_points - 1)
+        for i in range(n_points):
+            closest[i] = _squared_distance(points, i, points, chosen[0])
+        start = 1
+    else:
+        for i in range(n_points):
+            closest[i] = np.inf
+            for j in range(given.shape[0]):
+                closest[i] = min(closest[i], _squared_distance(points, i, given, j))
     candidate_closest = np.empty(n_points)
     best_closest = np.empty(n_points)
     draw = 1
-    for center in range(1, n_centers):
+    for center in range(start, n_centers):
         potential = np.cumsum(weights * closest)
         best_index, best_potential = -1, np.inf
         for _ in range(n_trials):
@@ -163,8 +174,12 @@ def lloyd(
     cell_size,
     max_iter,
     tolerance,
+    n_fixed,
 ):
     """Weighted Lloyd iterations with Hamerly's bounds; returns ``(centers, n_iter)``.
+
+    The first ``n_fixed`` centers (reserved colors) take their points but never
+    move.
 
     Every point keeps an upper bound on the distance to its center and a lower
     bound on the distance to any other center; a point is looked at again only
@@ -235,7 +250,7 @@ def lloyd(
             for channel in range(n_channels):
                 sums[j, channel] += weights[i] * points[i, channel]
         relocated = False
-        for j in range(n_centers):
+        for j in range(n_fixed, n_centers):
             if totals[j] == 0.0:
                 worst, worst_cost = 0, -1.0
                 for i in range(n_points):
@@ -248,7 +263,7 @@ def lloyd(
                 upper[worst] = 0.0
                 relocated = True
         total_shift = 0.0
-        for j in range(n_centers):
+        for j in range(n_fixed, n_centers):
             squared = 0.0
             for channel in range(n_channels):
                 moved = sums[j, channel] / totals[j]

@@ -27,7 +27,9 @@ _SEARCH_FIRST_SIZE = 16
 _CALIBRATION_ITER = 10
 
 
-def weighted_kmeans(points, weights, n_clusters, random_state, *, tol=1e-4):
+def weighted_kmeans(
+    points, weights, n_clusters, random_state, *, tol=1e-4, fixed=None
+):
     """Centers of a weighted k-means of ``points``, seeded by k-means++.
 
     Where the points fill more than ``4 * n_clusters`` cells of a 32-per-axis
@@ -47,6 +49,10 @@ def weighted_kmeans(points, weights, n_clusters, random_state, *, tol=1e-4):
     tol : float
         Convergence: the centers move less than ``tol`` times the mean variance
         of the points (scikit-learn's rule), or no label changes.
+    fixed : ndarray of shape (n_fixed, n_channels), optional
+        Reserved centers: they are the first ``n_fixed`` of the result, take
+        their points like the others, and never move; k-means++ seeds the others
+        around them.
 
     Returns
     -------
@@ -56,6 +62,7 @@ def weighted_kmeans(points, weights, n_clusters, random_state, *, tol=1e-4):
     """
     points = np.ascontiguousarray(points, dtype=np.float64)
     weights = np.asarray(weights, dtype=np.float64)
+    fixed = _as_centers(fixed, points.shape[1])
     tolerance = tol * np.mean(_weighted_variance(points, weights))
     fine_grid = build_grid(points)
     levels = [(points, weights, fine_grid, 300)]
@@ -67,17 +74,26 @@ def weighted_kmeans(points, weights, n_clusters, random_state, *, tol=1e-4):
         ]
 
     seed_points, seed_weights = levels[0][:2]
-    centers = seed_points[_seeds(seed_points, seed_weights, n_clusters, random_state)]
+    seeds = _seeds(
+        seed_points, seed_weights, n_clusters - len(fixed), random_state, fixed
+    )
+    centers = np.concatenate([fixed, seed_points[seeds]])
     total_iter = 0
     for *level, max_iter in levels:
-        centers, n_iter = _lloyd(level, centers, max_iter, tolerance)
+        centers, n_iter = _lloyd(level, centers, max_iter, tolerance, len(fixed))
         total_iter += n_iter
     return centers, total_iter
 
 
-def _lloyd(level, centers, max_iter, tolerance):
+def _as_centers(centers, n_channels):
+    if centers is None:
+        return np.empty((0, n_channels))
+    return np.ascontiguousarray(centers, dtype=np.float64).reshape(-1, n_channels)
+
+
+def _lloyd(level, centers, max_iter, tolerance, n_fixed=0):
     """Lloyd's iterations on one level, ``(points, weights, grid)``: the centers
-    and the number of iterations run."""
+    and the number of iterations run; the first ``n_fixed`` centers stay put."""
     level_points, level_weights, grid = level
     return _kernels.lloyd(
         level_points,
@@ -89,17 +105,38 @@ def _lloyd(level, centers, max_iter, tolerance):
         grid.cell_size,
         max_iter,
         tolerance,
+        n_fixed,
     )
+
+
+def refine_around(points, weights, fixed, centers, *, tol=1e-4):
+    """``fixed`` and ``centers`` after Lloyd's iterations on every point with the
+    ``fixed`` ones held in place, so that their points leave the others: how a
+    palette learned by any clusterer makes room for reserved colors."""
+    points = np.ascontiguousarray(points, dtype=np.float64)
+    weights = np.asarray(weights, dtype=np.float64)
+    fixed = _as_centers(fixed, points.shape[1])
+    start = np.concatenate([fixed, _as_centers(centers, points.shape[1])])
+    tolerance = tol * np.mean(_weighted_variance(points, weights))
+    level = (points, weights, build_grid(points))
+    return _lloyd(level, start, _fine_max_iter(len(start)), tolerance, len(fixed))
 
 
 def _fine_max_iter(n_clusters):
     return max(_FINE_MIN_ITER, _FINE_ITERATIONS_TIMES_CLUSTERS // n_clusters)
 
 
-def _seeds(points, weights, n_clusters, random_state):
-    n_trials = 2 + int(np.log(n_clusters))
-    uniforms = random_state.uniform(size=1 + (n_clusters - 1) * n_trials)
-    return _kernels.kmeans_plusplus(points, weights, n_clusters, uniforms, n_trials)
+def _seeds(points, weights, n_clusters, random_state, given=None):
+    """k-means++ seeds, indices into ``points``, chosen around centers ``given``."""
+    given = _as_centers(given, points.shape[1])
+    if n_clusters == 0:
+        return np.empty(0, dtype=np.int64)
+    n_trials = 2 + int(np.log(n_clusters + len(given)))
+    n_draws = 1 + (n_clusters - (0 if len(given) else 1)) * n_trials
+    uniforms = random_state.uniform(size=n_draws)
+    return _kernels.kmeans_plusplus(
+        points, weights, n_clusters, uniforms, n_trials, given
+    )
 
 
 def _weighted_variance(points, weights):
@@ -109,7 +146,15 @@ def _weighted_variance(points, weights):
 
 
 def smallest_kmeans(
-    points, weights, target, max_clusters, random_state, *, precision=0.03, tol=1e-4
+    points,
+    weights,
+    target,
+    max_clusters,
+    random_state,
+    *,
+    precision=0.03,
+    tol=1e-4,
+    fixed=None,
 ):
     """About the smallest weighted k-means whose centers meet a quality target.
 
@@ -134,6 +179,8 @@ def smallest_kmeans(
     random_state : RandomState instance
     precision : float
         Relative width of the last bisection interval.
+    fixed : ndarray of shape (n_fixed, n_channels), optional
+        Reserved centers, first in every palette tried, never moved.
 
     Returns
     -------
@@ -150,12 +197,15 @@ def smallest_kmeans(
     coarse = _coarse_level(points, weights, max_clusters) or fine
     medium = _coarse_level(points, weights, max_clusters, 2 * _COARSE_CELLS_PER_AXIS)
     medium = medium or fine
+    fixed = _as_centers(fixed, points.shape[1])
+    if max_clusters <= len(fixed):
+        return fixed, target.meets(target.measure(fixed, final=True)), 0
 
     total_iter = 0
 
     def converge(centers, level, max_iter=300):
         nonlocal total_iter
-        centers, n_iter = _lloyd(level, centers, max_iter, tolerance)
+        centers, n_iter = _lloyd(level, centers, max_iter, tolerance, len(fixed))
         total_iter += n_iter
         return centers
 
@@ -166,14 +216,20 @@ def smallest_kmeans(
     def refine(centers, max_iter=None):
         return converge(centers, fine, max_iter or _fine_max_iter(len(centers)))
 
-    size = min(_SEARCH_FIRST_SIZE, max_clusters)
-    seeds = _seeds(coarse[0], coarse[1], size, random_state)
-    centers = converge(coarse[0][seeds], coarse, _SEARCH_MAX_ITER)
+    size = min(max(_SEARCH_FIRST_SIZE, len(fixed) + 1), max_clusters)
+    seeds = _seeds(coarse[0], coarse[1], size - len(fixed), random_state, fixed)
+    centers = converge(
+        np.concatenate([fixed, coarse[0][seeds]]), coarse, _SEARCH_MAX_ITER
+    )
     smaller = None
-    if target.meets(measured := target.measure(centers, final=False)) and size > 1:
-        # Met already: search down from one color.
+    smallest = max(1, len(fixed))
+    if target.meets(measured := target.measure(centers, final=False)) and (
+        size > smallest
+    ):
+        # Met already: search down from one color (the reserved ones, if any).
         one = np.average(coarse[0], axis=0, weights=coarse[1])[None, :]
-        smaller = (1, one, target.measure(one, final=False))
+        least = fixed if len(fixed) else one
+        smaller = (smallest, least, target.measure(least, final=False))
     while not target.meets(measured):
         if size == max_clusters:
             return refine(centers), False, total_iter

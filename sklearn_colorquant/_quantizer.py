@@ -74,6 +74,16 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
         - an array-like of shape ``(k, n_channels)``: a fixed palette in the scale
           of the data (0..255 for uint8 data), used as it is.
 
+    fixed_colors : array-like of shape (n_reserved, n_channels), default=None
+        Colors reserved in the palette, in the scale and dtype of the data as a
+        fixed palette is (a brand color, pure white, a transparency key). The
+        palette holds them exactly, first and in the given order, plus
+        ``n_colors - n_reserved`` learned colors: k-means learns the others
+        with the reserved ones held in place as centers, so that pixels near a
+        reserved color go to it. Other clusterers learn the others, which
+        Lloyd's iterations then refine around the reserved ones; random colors
+        are drawn beside them.
+
     color_space : {"rgb", "lab", "luv", "ycbcr"}, default="rgb"
         Space in which colors are clustered and matched. ``"rgb"`` uses the data
         as they are and works for any number of channels; ``"lab"`` (CIELAB, D65),
@@ -124,7 +134,8 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
         The palette, in the space, scale and dtype of the data seen in ``fit``.
         A learned palette comes most-used color first (ties by color value), so
         that index 0 is the commonest color and indices mean the same from one
-        refit to the next; a fixed palette keeps the order it was given in.
+        refit to the next, after the reserved ``fixed_colors``, which come
+        first as given; a fixed palette keeps the order it was given in.
 
     cluster_centers_ : ndarray of shape (n_palette_colors, n_channels)
         The palette in the working color space, where nearest colors are found:
@@ -206,6 +217,7 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
             HasMethods(["fit"]),
             "array-like",
         ],
+        "fixed_colors": ["array-like", None],
         "color_space": [StrOptions(set(COLOR_SPACES))],
         "n_channels": [Interval(Integral, 1, None, closed="left"), None],
         "encode": [StrOptions(set(ENCODINGS))],
@@ -221,6 +233,7 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
         n_colors=64,
         *,
         codebook="kmeans",
+        fixed_colors=None,
         color_space="rgb",
         n_channels=None,
         encode="index",
@@ -232,6 +245,7 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
     ):
         self.n_colors = n_colors
         self.codebook = codebook
+        self.fixed_colors = fixed_colors
         self.color_space = color_space
         self.n_channels = n_channels
         self.encode = encode
@@ -296,21 +310,24 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
 
         self._check_targets(pixels.shape[1])
         fixed = _is_fixed_palette(self.codebook)
+        reserved = self._check_fixed_colors(X.dtype, pixels.shape[1])
         if fixed:
             palette, n_iter = self._check_fixed_palette(X.dtype, pixels.shape[1]), 0
         else:
+            reserved_working = to_working(reserved, X.dtype, self.color_space)
             if self.n_colors == "auto":
                 centers, n_iter = self._centers_meeting_targets(
-                    colors, counts, working_colors, random_state
+                    colors, counts, working_colors, random_state, reserved_working
                 )
             else:
                 centers, n_iter = self._learned_centers(
-                    counts, working_colors, random_state, X.dtype
+                    counts, working_colors, random_state, X.dtype, reserved_working
                 )
-            palette = _unique_rows(
-                from_unit(from_working(centers, self.color_space), X.dtype)
-            )
-            palette = self._distinguishable(palette, X.dtype)
+            palette = from_unit(from_working(centers, self.color_space), X.dtype)
+            # Reserved colors are kept as given, not as their round trip through
+            # the working space, and first, so that learned copies of them go.
+            palette = np.concatenate([reserved, palette[len(reserved) :]])
+            palette = self._distinguishable(_unique_rows(palette), X.dtype)
 
         for reorders in range(_MAX_REORDERS + 1):
             # The centers are the palette as stored, so that a pixel equal to a
@@ -318,7 +335,7 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
             centers = to_working(palette, X.dtype, self.color_space)
             labels, distances = nearest_center(working_colors, centers)
             usage = np.bincount(labels, weights=counts, minlength=len(palette))
-            order = _most_used_first(palette, usage)
+            order = _most_used_first(palette, usage, len(reserved))
             if (
                 fixed
                 or reorders == _MAX_REORDERS
@@ -568,9 +585,12 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
     def _unit_palette(self):
         return to_unit(self.palette_, self.palette_.dtype)
 
-    def _learned_centers(self, counts, working_colors, random_state, dtype):
-        """Centers of ``n_colors`` colors learned by the codebook (working space)."""
+    def _learned_centers(self, counts, working_colors, random_state, dtype, reserved):
+        """Centers of ``n_colors`` colors learned by the codebook (working space),
+        the ``reserved`` ones first."""
         n_distinct = len(working_colors)
+        if len(reserved) == self.n_colors:
+            return reserved, 0
         if n_distinct > self.n_colors:
             return learn_centers(
                 self.codebook,
@@ -579,6 +599,7 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
                 self.n_colors,
                 random_state,
                 lambda init: to_working(init, dtype, self.color_space),
+                fixed=reserved if len(reserved) else None,
             )
         if n_distinct < self.n_colors:
             warnings.warn(
@@ -587,7 +608,7 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
                 "colors.",
                 UserWarning,
             )
-        return working_colors, 0
+        return np.concatenate([reserved, working_colors]), 0
 
     def _distinguishable(self, palette, dtype):
         """``palette`` without the colors that a squared distance cannot tell from
@@ -605,10 +626,13 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
         )
         return palette[kept]
 
-    def _centers_meeting_targets(self, colors, counts, working_colors, random_state):
-        """Centers of about the smallest palette that meets the targets."""
+    def _centers_meeting_targets(
+        self, colors, counts, working_colors, random_state, reserved
+    ):
+        """Centers of about the smallest palette that meets the targets, the
+        ``reserved`` ones first."""
         if len(colors) <= 2:
-            return working_colors, 0
+            return np.concatenate([reserved, working_colors]), 0
         target = QualityTarget(
             colors,
             counts,
@@ -623,6 +647,7 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
             target,
             min(self.max_colors, len(colors) - 1),
             random_state,
+            fixed=reserved,
         )
         if not met:
             warnings.warn(
@@ -658,6 +683,39 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
                 "max_delta_e compares RGB colors and needs 3 channels, got "
                 f"{n_channels}."
             )
+
+    def _check_fixed_colors(self, dtype, n_channels):
+        """The reserved colors in the data's dtype, shape (n_reserved, n_channels)."""
+        if self.fixed_colors is None:
+            return np.empty((0, n_channels), dtype=dtype)
+        if _is_fixed_palette(self.codebook):
+            raise ValueError(
+                "fixed_colors reserves colors in a learned palette, and codebook is "
+                "a fixed palette already: put the colors in that palette instead."
+            )
+        colors = check_array(
+            self.fixed_colors, dtype="numeric", input_name="fixed_colors"
+        )
+        if colors.shape[1] != n_channels:
+            raise ValueError(
+                f"fixed_colors has {colors.shape[1]} channel(s) per color but the "
+                f"data has {n_channels}; pass an array of shape (k, {n_channels})."
+            )
+        limit = self.max_colors if self.n_colors == "auto" else self.n_colors
+        if len(colors) > limit:
+            name = "max_colors" if self.n_colors == "auto" else "n_colors"
+            raise ValueError(
+                f"fixed_colors reserves {len(colors)} colors, more than "
+                f"{name}={limit}: raise {name} or reserve fewer."
+            )
+        try:
+            check_palette_scale(colors, dtype)
+        except ValueError as error:
+            raise ValueError(
+                str(error).replace("The fixed palette", "fixed_colors")
+            ) from None
+        check_color_range(colors, self.color_space, dtype)
+        return _unique_rows(from_unit(to_unit(colors, dtype), dtype))
 
     def _check_fixed_palette(self, dtype, n_channels):
         shape = np.shape(self.codebook)
@@ -723,6 +781,9 @@ def _told_apart(centers):
     return kept
 
 
-def _most_used_first(palette, usage):
-    """The order of ``palette`` by decreasing ``usage``, ties by color value."""
-    return np.lexsort((*palette.T[::-1], -usage))
+def _most_used_first(palette, usage, n_reserved=0):
+    """The order of ``palette``: its first ``n_reserved`` colors as they are,
+    then the others by decreasing ``usage``, ties by color value."""
+    learned = palette[n_reserved:]
+    by_use = np.lexsort((*learned.T[::-1], -usage[n_reserved:]))
+    return np.concatenate([np.arange(n_reserved), n_reserved + by_use])

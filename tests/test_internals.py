@@ -81,7 +81,7 @@ def test_nearest_center_ties_go_to_the_lowest_index():
     assert set(labels[np.isclose(points[:, 0], 0.5)]) <= {0}
 
 
-def _plain_lloyd(points, weights, centers, n_iter):
+def _plain_lloyd(points, weights, centers, n_iter, n_fixed=0):
     for _ in range(n_iter):
         labels = _brute_nearest(points, centers)[0]
         totals = np.bincount(labels, weights=weights, minlength=len(centers))
@@ -92,12 +92,15 @@ def _plain_lloyd(points, weights, centers, n_iter):
             ],
             axis=1,
         )
-        centers = sums / totals[:, None]
+        moved = sums / totals[:, None]
+        centers = np.concatenate([centers[:n_fixed], moved[n_fixed:]])
     return centers
 
 
+@pytest.mark.parametrize("n_fixed", [0, 3])
 @pytest.mark.parametrize("n_iter", [1, 2, 5, 20])
-def test_lloyd_kernel_has_the_iterates_of_plain_lloyd(china_pixels, n_iter):
+def test_lloyd_kernel_has_the_iterates_of_plain_lloyd(china_pixels, n_iter, n_fixed):
+    # With n_fixed, the first centers (reserved colors) take points but stay put.
     colors, counts = distinct_colors(china_pixels[::3])
     points, weights = colors / 255.0, counts.astype(np.float64)
     start = points[np.random.default_rng(0).choice(len(points), 24, replace=False)]
@@ -112,10 +115,12 @@ def test_lloyd_kernel_has_the_iterates_of_plain_lloyd(china_pixels, n_iter):
         grid.cell_size,
         n_iter,
         0.0,
+        n_fixed,
     )
     np.testing.assert_allclose(
-        centers, _plain_lloyd(points, weights, start, done), atol=1e-12
+        centers, _plain_lloyd(points, weights, start, done, n_fixed), atol=1e-12
     )
+    np.testing.assert_array_equal(centers[:n_fixed], start[:n_fixed])
     assert done <= n_iter
 
 
@@ -126,9 +131,14 @@ def test_kmeans_plusplus_seeds_are_distinct_points_by_weight():
     )
     weights = np.ones(len(points))
     uniforms = np.random.RandomState(0).uniform(size=1 + 3 * 3)
-    seeds = _kernels.kmeans_plusplus(points, weights, 4, uniforms, 3)
+    seeds = _kernels.kmeans_plusplus(points, weights, 4, uniforms, 3, np.empty((0, 3)))
     # Greedy k-means++ puts one seed in each of four far-apart blobs.
     assert sorted(seeds // 50) == [0, 1, 2, 3]
+    # Around two given centers in two blobs, the two seeds go to the other two.
+    given = np.array([[0.0, 0.0, 0.0], [2.0, 2.0, 2.0]])
+    uniforms = np.random.RandomState(0).uniform(size=1 + 2 * 3)
+    seeds = _kernels.kmeans_plusplus(points, weights, 2, uniforms, 3, given)
+    assert sorted(seeds // 50) == [1, 3]
 
 
 def test_weighted_distinct_colors_give_the_pixel_objective(china_pixels):
