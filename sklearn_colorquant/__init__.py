@@ -3,7 +3,14 @@
 from ._batch import quantize_images
 from ._histogram import ColorHistogram
 from ._image import apply_palette, quantize_image
-from ._io import load_palette, read_image, save_indexed_image, save_palette
+from ._io import (
+    load_palette,
+    read_frames,
+    read_image,
+    save_indexed_frames,
+    save_indexed_image,
+    save_palette,
+)
 from ._quantizer import ColorQuantizer
 
 __version__ = "0.1.0"
@@ -15,7 +22,9 @@ __all__ = [
     "load_palette",
     "quantize_image",
     "quantize_images",
+    "read_frames",
     "read_image",
+    "save_indexed_frames",
     "save_indexed_image",
     "save_palette",
     "__version__",

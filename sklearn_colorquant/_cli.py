@@ -176,8 +176,15 @@ def _add_quantize(commands):
     quantize.add_argument(
         "--first-frame",
         action="store_true",
-        help="quantize the first frame of an animation or multi-page file (by "
-        "default such files are refused, as their other frames would be lost)",
+        help="write only the first frame of an animation or multi-page file (by "
+        "default every frame is written, as an animated GIF or PNG)",
+    )
+    quantize.add_argument(
+        "--palette-per-frame",
+        action="store_true",
+        help="give each frame of an animation its own palette (GIF only); by "
+        "default one palette serves all frames, and unchanged pixels keep their "
+        "index from frame to frame",
     )
     quantize.add_argument(
         "-f",
@@ -378,8 +385,9 @@ class _Run:
         _current.path = None
 
     def _report(self, number, total, report):
+        frames = f" ({report.frames} frames)" if report.frames > 1 else ""
         line = (
-            f"[{number}/{total}] {report.source} -> {report.target}: "
+            f"[{number}/{total}] {report.source} -> {report.target}{frames}: "
             f"{report.bytes_in:,} -> {report.bytes_out:,} bytes, "
             f"{report.colors_in:,} -> {report.colors_out:,} colors, "
             f"PSNR {report.psnr:.2f} dB"
@@ -424,6 +432,7 @@ def _quantize_one(source, target, shared, args, keep_quantizer):
             dither_strength=args.dither_strength,
             force=args.force,
             first_frame=args.first_frame,
+            palette_per_frame=args.palette_per_frame,
         )
     except (ValueError, OSError) as error:
         return None, None, _message(error, source)

@@ -26,7 +26,7 @@ from ._image import (
     image_labels,
     image_palette,
 )
-from ._io import read_first_frame, save_indexed_image
+from ._io import read_first_frame, read_frames, save_indexed_frames, save_indexed_image
 from ._quantizer import ColorQuantizer
 from .metrics import peak_signal_noise_ratio
 
@@ -44,6 +44,7 @@ class FileReport:
     psnr: float  # over the visible pixels
     seconds: float
     notes: tuple = ()
+    frames: int = 1
 
 
 def quantize_file(
@@ -57,6 +58,7 @@ def quantize_file(
     dither_strength=1.0,
     force=False,
     first_frame=False,
+    palette_per_frame=False,
 ):
     """Quantize the image file ``source`` and write it to ``target`` as an indexed
     PNG or GIF.
@@ -78,8 +80,14 @@ def quantize_file(
         Replace ``target`` if it exists; otherwise an existing ``target`` is an
         error, even one that another process wrote meanwhile.
     first_frame : bool
-        Quantize the first frame of an animation or multi-page file; otherwise
-        such a file is an error, as its other frames would be lost.
+        Quantize the first frame of an animation or multi-page file only;
+        otherwise every frame is written, as an animated GIF or PNG, with the
+        frames' durations and loop count.
+    palette_per_frame : bool
+        Give each frame of an animation a palette of its own (GIF only);
+        otherwise one palette, fitted on pixels drawn from every frame, serves
+        all of them, and a pixel whose color does not change from one frame to
+        the next keeps its index, dithered or not: no flicker.
 
     Returns
     -------
@@ -97,10 +105,16 @@ def quantize_file(
     # Before anything is written: the target may be the source itself.
     bytes_in = source.stat().st_size
     image, n_frames = read_first_frame(source)
+    options = {
+        "n_colors": n_colors,
+        "params": params or {},
+        "dither": dither,
+        "dither_strength": dither_strength,
+        "force": force,
+    }
     if n_frames > 1 and not first_frame:
-        raise ValueError(
-            f"has {n_frames} frames and the output holds one; pass --first-frame "
-            "to quantize the first frame only"
+        return _quantize_animation(
+            source, target, bytes_in, quantizer, palette_per_frame, start, **options
         )
     # A float image outside [0, 1] would be clipped in the indexed file.
     check_image_range(image)
@@ -142,6 +156,90 @@ def quantize_file(
         notes=tuple(notes),
     )
     return report, quantizer
+
+
+def _quantize_animation(
+    source,
+    target,
+    bytes_in,
+    quantizer,
+    palette_per_frame,
+    start,
+    *,
+    n_colors,
+    params,
+    dither,
+    dither_strength,
+    force,
+):
+    """``quantize_file`` for a file of several frames: all of them written."""
+    frames, durations, loop = read_frames(source)
+    for frame in frames:
+        check_image_range(frame)
+    pixels = [_image_pixels(frame) for frame in frames]
+    transparent = pixels[0].shape[1] == 4 and any(
+        bool(np.any(frame_pixels[:, 3] == 0)) for frame_pixels in pixels
+    )
+    if palette_per_frame and quantizer is None:
+        if target.suffix.lower() != ".gif":
+            raise ValueError(
+                "--palette-per-frame needs --format gif: an animated PNG holds one "
+                "palette"
+            )
+        quantizers = [
+            fit_image_quantizer(frame, learned_colors(n_colors, transparent), **params)
+            for frame in frames
+        ]
+    else:
+        if quantizer is None:
+            quantizer = fit_shared_palette(
+                iter(frames), len(frames), n_colors, **params
+            )
+        quantizers = [quantizer] * len(frames)
+    labels = []
+    for position, (frame, frame_quantizer) in enumerate(zip(frames, quantizers)):
+        frame_labels = image_labels(frame, frame_quantizer, dither, dither_strength)
+        if position and frame_quantizer is quantizers[position - 1]:
+            # One palette: what did not change keeps its index, so that static
+            # areas neither flicker nor crawl under dithering.
+            static = np.all(pixels[position] == pixels[position - 1], axis=1)
+            frame_labels[static] = labels[-1][static]
+        labels.append(frame_labels)
+    tables = [indexed_palette(q, transparent) for q in quantizers]
+    shared = all(q is quantizers[0] for q in quantizers)
+    spatial = frames[0].shape[:2]
+    bytes_out = write_new_file(
+        target,
+        lambda path: save_indexed_frames(
+            path,
+            [frame_labels.reshape(spatial) for frame_labels in labels],
+            tables[0][0] if shared else [palette for palette, _ in tables],
+            alpha=tables[0][1] if shared else [alpha for _, alpha in tables],
+            durations=durations,
+            loop=loop,
+        ),
+        force=force,
+    )
+    originals = np.concatenate(pixels)
+    quantized = np.concatenate(
+        [
+            palette_colors(image_palette(q, frames[0].dtype), frame_labels)
+            for q, frame_labels in zip(quantizers, labels)
+        ]
+    )
+    visible = originals[:, 3] > 0 if originals.shape[1] == 4 else slice(None)
+    report = FileReport(
+        source=source,
+        target=target,
+        bytes_in=bytes_in,
+        bytes_out=bytes_out,
+        colors_in=len(distinct_colors(originals)[0]),
+        colors_out=len(distinct_colors(quantized)[0]),
+        psnr=peak_signal_noise_ratio(originals[visible], quantized[visible]),
+        seconds=time.perf_counter() - start,
+        frames=len(frames),
+    )
+    return report, quantizers[0]
 
 
 def fit_shared_palette(images, n_images, n_colors, *, random_state=None, **params):

@@ -5,7 +5,7 @@ import re
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
 from ._distinct import distinct_colors
 
@@ -66,6 +66,84 @@ def read_first_frame(path):
     return np.asarray(_content_mode(image)), n_frames
 
 
+def read_frames(path):
+    """Read every frame of an animated GIF or APNG, or every page of a TIFF.
+
+    Parameters
+    ----------
+    path : str or path-like
+        Any file Pillow reads; a still image gives one frame.
+
+    Returns
+    -------
+    frames : list of ndarray
+        The frames as a viewer shows them (each composited over the ones before
+        it, as Pillow does), all of one shape and dtype: RGBA if any frame has
+        transparency, RGB if any has color, as :func:`read_image` reads them.
+    durations : list of int
+        How long each frame shows, in milliseconds (0 where the file says none).
+    loop : int or None
+        How many times the animation repeats (0: forever), None if the file
+        does not say.
+
+    Raises
+    ------
+    ValueError
+        As for :func:`read_image`.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> import numpy as np
+    >>> from PIL import Image
+    >>> from sklearn_colorquant import read_frames
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "blink.gif"
+    >>> frames = [Image.new("RGB", (4, 3), color) for color in ("red", "blue")]
+    >>> frames[0].save(path, save_all=True, append_images=frames[1:],
+    ...                duration=[100, 250], loop=0)
+    >>> frames, durations, loop = read_frames(path)
+    >>> len(frames), frames[1].shape, durations, loop
+    (2, (3, 4, 3), [100, 250], 0)
+    """
+    try:
+        with Image.open(path) as opened:
+            loop = opened.info.get("loop")
+            frames, durations = [], []
+            for frame in ImageSequence.Iterator(opened):
+                frame.load()
+                durations.append(int(round(frame.info.get("duration", 0) or 0)))
+                frames.append(np.asarray(_content_mode(frame.copy())))
+    except UnidentifiedImageError:
+        raise ValueError(f"{path}: not an image file Pillow can read") from None
+    except Image.DecompressionBombError as error:
+        raise ValueError(f"{path}: too large to read safely ({error})") from None
+    except OSError as error:
+        raise ValueError(f"{path}: cannot read the image ({error})") from None
+    return _same_layout(frames, path), durations, loop
+
+
+def _same_layout(frames, path):
+    """Frames of one shape and dtype: gray widened to RGB, RGB to RGBA, where
+    another frame needs it."""
+    shapes = {frame.shape[:2] for frame in frames}
+    dtypes = {frame.dtype for frame in frames}
+    if len(shapes) > 1 or len(dtypes) > 1:
+        raise ValueError(
+            f"{path}: its frames differ in size or depth ({sorted(shapes)}, "
+            f"{sorted(map(str, dtypes))}), which this reader does not combine"
+        )
+    channels = max(1 if frame.ndim == 2 else frame.shape[2] for frame in frames)
+    widened = []
+    for frame in frames:
+        if channels > 1 and frame.ndim == 2:
+            frame = np.repeat(frame[..., None], 3, axis=2)
+        if channels == 4 and frame.shape[2] == 3:
+            opaque = np.full(frame.shape[:2] + (1,), np.iinfo(frame.dtype).max)
+            frame = np.concatenate([frame, opaque.astype(frame.dtype)], axis=2)
+        widened.append(frame)
+    return widened
+
+
 def _content_mode(image):
     if image.mode in ("RGB", "RGBA", "L"):
         return image
@@ -112,7 +190,12 @@ def save_indexed_image(path, indices, palette, *, alpha=None):
     >>> read_image(path)[0, 1]
     array([  0,   0, 255], dtype=uint8)
     """
-    path = Path(path)
+    image, options = _indexed(Path(path), indices, palette, alpha)
+    image.save(path, **options)
+
+
+def _indexed(path, indices, palette, alpha):
+    """The "P" image of ``indices`` with ``palette``, and its save options."""
     palette = np.asarray(palette)
     suffix = path.suffix.lower()
     if suffix not in INDEXED_SUFFIXES:
@@ -147,7 +230,7 @@ def save_indexed_image(path, indices, palette, *, alpha=None):
         options["optimize"] = False
     else:
         options["optimize"] = True
-    image.save(path, **options)
+    return image, options
 
 
 def _check_indices(indices, n_colors):
@@ -171,6 +254,62 @@ def _check_indices(indices, n_colors):
             f"[{indices.min():g}, {indices.max():g}]."
         )
     return np.ascontiguousarray(indices, dtype=np.uint8)
+
+
+def save_indexed_frames(path, frames, palette, *, alpha=None, durations=None, loop=0):
+    """Write an animated GIF or PNG (APNG): one palette, one index array a frame.
+
+    Parameters
+    ----------
+    path : str or path-like
+        Output file; ``.png`` or ``.gif``.
+    frames : sequence of ndarray of shape (H, W)
+        Palette indices of each frame, below ``len(palette)``.
+    palette : ndarray of shape (k, 3), uint8, or a list of them
+        RGB palette of every frame, at most 256 colors; or one palette a frame
+        (GIF only: a PNG holds one palette).
+    alpha : ndarray of shape (k,), uint8, or a list of them, optional
+        Opacity of each palette color, as for :func:`save_indexed_image`.
+    durations : sequence of int, optional
+        Milliseconds each frame shows; 100 each by default.
+    loop : int or None, default=0
+        Repeats (0: forever); None writes no loop count (GIF plays once).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> import numpy as np
+    >>> from sklearn_colorquant import read_frames, save_indexed_frames
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "blink.gif"
+    >>> palette = np.array([[255, 0, 0], [0, 0, 255]], dtype=np.uint8)
+    >>> frames = [np.zeros((3, 4), int), np.ones((3, 4), int)]
+    >>> save_indexed_frames(path, frames, palette, durations=[100, 250])
+    >>> frames, durations, loop = read_frames(path)
+    >>> frames[1][0, 0], durations
+    (array([  0,   0, 255], dtype=uint8), [100, 250])
+    """
+    path = Path(path)
+    if not frames:
+        raise ValueError("An animation needs at least one frame.")
+    if isinstance(palette, list) and path.suffix.lower() != ".gif":
+        raise ValueError(
+            f"{path}: a palette a frame needs GIF; an animated PNG holds one palette."
+        )
+    durations = [100] * len(frames) if durations is None else list(durations)
+    if len(durations) != len(frames):
+        raise ValueError(
+            f"Got {len(durations)} durations for {len(frames)} frames: one a frame."
+        )
+    palettes = palette if isinstance(palette, list) else [palette] * len(frames)
+    alphas = alpha if isinstance(alpha, list) else [alpha] * len(frames)
+    indexed = [
+        _indexed(path, *frame) for frame in zip(frames, palettes, alphas, strict=True)
+    ]
+    images, options = [image for image, _ in indexed], indexed[0][1]
+    options.update(save_all=True, append_images=images[1:], duration=durations)
+    if loop is not None:
+        options["loop"] = loop
+    images[0].save(path, **options)
 
 
 def save_palette(path, palette):

@@ -190,15 +190,17 @@ def animations(tmp_path, china_small):
 
 
 @pytest.mark.parametrize("suffix", ["gif", "png", "tif"])
-def test_multi_frame_files_are_refused_unless_first_frame(
+def test_multi_frame_files_keep_every_frame_unless_first_frame(
     tmp_path, animations, suffix, capsys
 ):
     out = tmp_path / f"out-{suffix}"
-    assert run("quantize", animations[suffix], "-o", out) == 1
-    assert "has 4 frames" in capsys.readouterr().err
-    assert list(out.iterdir()) == []
-    assert run("quantize", animations[suffix], "-o", out, "--first-frame") == 0
-    assert (out / "anim.png").exists()
+    assert run("quantize", animations[suffix], "-o", out) == 0
+    assert "(4 frames)" in capsys.readouterr().out
+    assert len(sklearn_colorquant.read_frames(out / "anim.png")[0]) == 4
+    assert run("quantize", animations[suffix], "-o", out, "--first-frame",
+               "--force") == 0  # fmt: skip
+    with Image.open(out / "anim.png") as written:
+        assert getattr(written, "n_frames", 1) == 1
 
 
 # --- item 11: one line per error, never a traceback ----------------------------

@@ -125,3 +125,96 @@ def test_reserving_two_colors_costs_little_psnr(china_pixels):
     psnr_naive = _psnr(china_pixels, naive)
     assert psnr_reserved > psnr_naive
     assert psnr_learned - psnr_reserved < 1.5
+
+
+# --- animations ----------------------------------------------------------------
+
+
+@pytest.fixture
+def sprite_animation(tmp_path):
+    """A static photo with a crop of another moving across it: 4 frames, each
+    with its own duration."""
+    from PIL import Image
+    from sklearn.datasets import load_sample_image
+
+    background = load_sample_image("china.jpg")[100:220, 200:360]
+    sprite = load_sample_image("flower.jpg")[150:190, 250:290]
+    frames = []
+    for step in range(4):
+        frame = background.copy()
+        frame[40:80, 20 + 30 * step : 60 + 30 * step] = sprite
+        frames.append(frame)
+    durations = [80, 120, 160, 200]
+    paths = {}
+    for suffix in ("gif", "png"):
+        path = tmp_path / f"sprite.{suffix}"
+        Image.fromarray(frames[0]).save(
+            path,
+            save_all=True,
+            append_images=[Image.fromarray(frame) for frame in frames[1:]],
+            duration=durations,
+            loop=0,
+        )
+        paths[suffix] = path
+    return paths, durations
+
+
+def _static_changes(frames_in, frames_out):
+    """Share of pixels unchanged between two input frames whose output changed:
+    the flicker a viewer sees in areas that do not move."""
+    changed, static = 0, 0
+    for before, after, out_before, out_after in zip(
+        frames_in, frames_in[1:], frames_out, frames_out[1:]
+    ):
+        still = np.all(before == after, axis=-1)
+        static += still.sum()
+        changed += (np.any(out_before != out_after, axis=-1) & still).sum()
+    return changed / static
+
+
+@pytest.mark.parametrize("source_format", ["gif", "png"])
+@pytest.mark.parametrize("output_format", ["gif", "png"])
+@pytest.mark.parametrize("dither", ["none", "floyd-steinberg"])
+def test_an_animation_keeps_its_frames_timing_and_still_areas(
+    tmp_path, sprite_animation, source_format, output_format, dither
+):
+    from sklearn_colorquant import read_frames
+    from sklearn_colorquant._cli import main
+
+    paths, durations = sprite_animation
+    out = tmp_path / "out"
+    args = [str(paths[source_format]), "-o", str(out), "-k", "32",
+            "--format", output_format, "--dither", dither]  # fmt: skip
+    assert main(["quantize", *args]) == 0
+    frames_in = read_frames(paths[source_format])[0]
+    frames_out, written_durations, loop = read_frames(out / f"sprite.{output_format}")
+    assert len(frames_out) == 4 and written_durations == durations and loop == 0
+    # One palette for every frame, and the background keeps its colors.
+    colors = set()
+    for frame in frames_out:
+        colors |= set(map(tuple, frame.reshape(-1, 3)))
+    assert len(colors) <= 32
+    assert _static_changes(frames_in, frames_out) == 0
+    # The moving crop is there, in every frame.
+    assert all(
+        np.abs(out_frame.astype(int) - in_frame).mean() < 12
+        for in_frame, out_frame in zip(frames_in, frames_out)
+    )
+
+
+def test_a_palette_per_frame_is_a_choice_for_gif(tmp_path, sprite_animation, capsys):
+    from sklearn_colorquant import read_frames
+    from sklearn_colorquant._cli import main
+
+    paths, _ = sprite_animation
+    out = tmp_path / "out"
+    assert main(["quantize", str(paths["gif"]), "-o", str(out), "-k", "8",
+                 "--format", "gif", "--palette-per-frame"]) == 0  # fmt: skip
+    frames_out = read_frames(out / "sprite.gif")[0]
+    assert len(frames_out) == 4
+    assert all(
+        len(np.unique(frame.reshape(-1, 3), axis=0)) <= 8 for frame in frames_out
+    )
+    assert main(["quantize", str(paths["gif"]), "-o", str(out), "--force",
+                 "--palette-per-frame"]) == 1  # fmt: skip
+    assert "needs --format gif" in capsys.readouterr().err
