@@ -8,6 +8,7 @@ import time
 import warnings
 from pathlib import Path
 
+import numpy as np
 from joblib import Parallel, delayed
 
 from . import __version__
@@ -21,7 +22,7 @@ from ._convert import (
 )
 from ._demo import SAMPLE_IMAGES, run_demo
 from ._dither import DITHER_METHODS
-from ._io import load_palette, read_image, save_palette
+from ._io import _HEX_CODE, load_palette, read_image, save_palette
 from ._quantizer import ColorQuantizer
 
 IMAGE_SUFFIXES = {
@@ -155,6 +156,12 @@ def _add_quantize(commands):
         "instead of learning one",
     )
     quantize.add_argument(
+        "--fixed-colors",
+        metavar="COLORS",
+        help="colors to keep in every palette, exactly: '#ffffff,#000000', or a "
+        "palette file (.gpl, .json or an image); -k counts them",
+    )
+    quantize.add_argument(
         "--save-palette",
         metavar="FILE",
         help="write the palette to FILE (.gpl or .json); needs one input, "
@@ -236,6 +243,8 @@ def _note(message, category, filename, lineno, file=None, line=None):
 def _check_quantize_args(parser, args):
     if args.palette and args.n_colors is not None:
         parser.error("--palette gives the palette: -k does not apply with it")
+    if args.palette and args.fixed_colors:
+        parser.error("--palette gives the palette: put the --fixed-colors in it")
     if args.n_colors is None:
         args.n_colors = 64
     if not 1 <= args.n_colors <= 256:
@@ -265,6 +274,13 @@ class _Run:
 
     def quantize(self):
         args = self.args
+        self.params = {"codebook": args.codebook, "color_space": args.color_space}
+        if args.fixed_colors:
+            try:
+                self.params["fixed_colors"] = _fixed_colors(args.fixed_colors)
+            except ValueError as error:
+                self.fail("--fixed-colors", _message(error, args.fixed_colors))
+                return 1
         paths = self._inputs()
         output_dir = Path(args.output_dir)
         try:
@@ -289,7 +305,7 @@ class _Run:
         # otherwise no quantizer outlives its file.
         keep = bool(args.save_palette) and shared is None
         jobs = Parallel(n_jobs=args.jobs, prefer="threads", return_as="generator")(
-            delayed(_quantize_one)(source, target, shared, args, keep)
+            delayed(_quantize_one)(source, target, shared, args, self.params, keep)
             for source, target in targets.items()
         )
         for number, (source, (report, kept, error)) in enumerate(
@@ -345,7 +361,7 @@ class _Run:
         """The quantizer every file shares (--palette, --shared-palette), None for
         one per file, or False when it cannot be made."""
         args = self.args
-        params = {"codebook": args.codebook, "color_space": args.color_space}
+        params = self.params
         try:
             if args.palette:
                 palette = load_palette(args.palette)
@@ -403,23 +419,20 @@ class _Run:
         palette = indexed_palette(quantizer, transparent=False)[0]
         try:
             write_new_file(
-                path, lambda temporary: save_palette(temporary, palette),
+                path,
+                lambda temporary: save_palette(temporary, palette, name=path.stem),
                 force=self.args.force,
-            )  # fmt: skip
+            )
         except (ValueError, OSError) as error:
             self.fail(path, _message(error, path))
             return
         self.say(f"palette of {len(palette)} colors written to {path}")
 
 
-def _quantize_one(source, target, shared, args, keep_quantizer):
+def _quantize_one(source, target, shared, args, params, keep_quantizer):
     """``(report, quantizer or None, None)`` for a file written, ``(None, None,
     error)`` for one that was not: one file's failure never stops the others."""
-    params = {
-        "codebook": args.codebook,
-        "color_space": args.color_space,
-        "random_state": args.random_state,
-    }
+    params = {**params, "random_state": args.random_state}
     _current.path = source
     try:
         report, quantizer = quantize_file(
@@ -441,6 +454,19 @@ def _quantize_one(source, target, shared, args, keep_quantizer):
     finally:
         _current.path = None
     return report, quantizer if keep_quantizer else None, None
+
+
+def _fixed_colors(text):
+    """Reserved colors from '#rrggbb,#rrggbb' or from a palette file."""
+    codes = [code.strip() for code in text.split(",")]
+    if all(_HEX_CODE.fullmatch(code) for code in codes):
+        return np.array(
+            [[int(code[i : i + 2], 16) for i in (1, 3, 5)] for code in codes],
+            dtype=np.uint8,
+        )
+    if text.lstrip().startswith("#"):
+        raise ValueError(f"expected '#rrggbb' codes separated by commas, got {text!r}")
+    return load_palette(text)
 
 
 def _message(error, path):

@@ -122,7 +122,9 @@ def quantize_file(
     transparent = pixels.shape[1] == 4 and bool(np.any(pixels[:, 3] == 0))
     if quantizer is None:
         quantizer = fit_image_quantizer(
-            image, learned_colors(n_colors, transparent), **(params or {})
+            image,
+            learned_colors(n_colors, transparent),
+            **params_for(params or {}, pixels.shape[1]),
         )
     labels = image_labels(image, quantizer, dither, dither_strength)
     palette, alpha = indexed_palette(quantizer, transparent)
@@ -180,6 +182,7 @@ def _quantize_animation(
     transparent = pixels[0].shape[1] == 4 and any(
         bool(np.any(frame_pixels[:, 3] == 0)) for frame_pixels in pixels
     )
+    params = params_for(params, pixels[0].shape[1])
     if palette_per_frame and quantizer is None:
         if target.suffix.lower() != ".gif":
             raise ValueError(
@@ -258,8 +261,26 @@ def fit_shared_palette(images, n_images, n_colors, *, random_state=None, **param
     rng = check_random_state(random_state)
     sample = shared_sample(noting_transparency(images), rng, n_images=n_images)
     n_learned = learned_colors(n_colors, any(transparent))
+    params = params_for(params, sample.shape[1])
     quantizer = ColorQuantizer(n_learned, random_state=random_state, **params)
     return fit_pixels(quantizer, sample)
+
+
+def params_for(params, channels):
+    """``params`` with reserved RGB colors (``fixed_colors``, uint8) made to fit
+    images of ``channels`` channels: opaque for RGBA, gray for grayscale."""
+    fixed = params.get("fixed_colors")
+    if fixed is None or channels == 3:
+        return params
+    if channels == 4:
+        opaque = np.full((len(fixed), 1), 255, dtype=np.uint8)
+        return {**params, "fixed_colors": np.hstack([fixed, opaque])}
+    if channels == 1 and np.all(fixed == fixed[:, :1]):
+        return {**params, "fixed_colors": fixed[:, :1]}
+    raise ValueError(
+        f"the reserved colors are RGB and the image has {channels} channel(s); "
+        "a grayscale image takes gray ones (#rrggbb with rr = gg = bb)"
+    )
 
 
 def learned_colors(n_colors, transparent):

@@ -312,13 +312,15 @@ def save_indexed_frames(path, frames, palette, *, alpha=None, durations=None, lo
     images[0].save(path, **options)
 
 
-def save_palette(path, palette):
+def save_palette(path, palette, *, name=None):
     """Write a palette as a GIMP palette (``.gpl``) or as JSON hex codes (``.json``).
 
     Parameters
     ----------
     path : str or path-like
     palette : array-like of shape (k, 3), uint8
+    name : str, default=None
+        The palette's name in a ``.gpl`` file; None uses the file's name.
 
     Examples
     --------
@@ -337,7 +339,7 @@ def save_palette(path, palette):
     if suffix == ".json":
         path.write_text(json.dumps([_hex(color) for color in palette]))
     elif suffix == ".gpl":
-        lines = ["GIMP Palette", f"Name: {path.stem}", "Columns: 16", "#"]
+        lines = ["GIMP Palette", f"Name: {name or path.stem}", "Columns: 16", "#"]
         for red, green, blue in palette:
             lines.append(f"{red:3d} {green:3d} {blue:3d}\t{_hex((red, green, blue))}")
         path.write_text("\n".join(lines) + "\n")

@@ -218,3 +218,40 @@ def test_a_palette_per_frame_is_a_choice_for_gif(tmp_path, sprite_animation, cap
     assert main(["quantize", str(paths["gif"]), "-o", str(out), "--force",
                  "--palette-per-frame"]) == 1  # fmt: skip
     assert "needs --format gif" in capsys.readouterr().err
+
+
+def test_fixed_colors_on_the_command_line(tmp_path, china_pixels):
+    from PIL import Image
+
+    from sklearn_colorquant import load_palette, read_image
+    from sklearn_colorquant._cli import main
+
+    image = china_pixels[: 200 * 300].reshape(200, 300, 3)
+    Image.fromarray(image).save(tmp_path / "photo.png")
+    rgba = np.dstack([image, np.full(image.shape[:2], 255, np.uint8)])
+    rgba[:50, :, 3] = 0
+    Image.fromarray(rgba).save(tmp_path / "sprite.png")
+    Image.fromarray(image[..., 0]).save(tmp_path / "gray.png")
+    out = tmp_path / "out"
+    palette_file = tmp_path / "saved.gpl"
+    assert main(["quantize", str(tmp_path / "photo.png"), "-o", str(out), "-k", "8",
+                 "--fixed-colors", "#ffffff, #000000",
+                 "--save-palette", str(palette_file)]) == 0  # fmt: skip
+    saved = load_palette(palette_file)
+    assert len(saved) == 8 and saved[:2].tolist() == [[255, 255, 255], [0, 0, 0]]
+    assert "Name: saved" in palette_file.read_text()
+    # From a palette file, on RGBA (kept opaque, -k counting the transparent
+    # entry) and on gray images.
+    reserved = tmp_path / "reserved.json"
+    reserved.write_text('["#ffffff", "#808080"]')
+    for name in ("sprite.png", "gray.png"):
+        assert main(["quantize", str(tmp_path / name), "-o", str(out), "-k", "8",
+                     "--fixed-colors", str(reserved)]) == 0  # fmt: skip
+    written = read_image(out / "sprite.png")
+    visible = {tuple(c) for c in written[50:].reshape(-1, 4)}
+    assert (255, 255, 255, 255) in visible or (128, 128, 128, 255) in visible
+    with Image.open(out / "sprite.png") as indexed:
+        assert len(indexed.getpalette()) // 3 <= 8
+    with Image.open(out / "gray.png") as indexed:
+        palette = np.array(indexed.getpalette()).reshape(-1, 3)
+        assert {255, 128} <= set(palette[:, 0])
