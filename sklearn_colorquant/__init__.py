@@ -1,6 +1,6 @@
 """Color quantization as a scikit-learn estimator."""
 
-from ._batch import quantize_images
+from ._batch import quantize_animation, quantize_images
 from ._histogram import ColorHistogram
 from ._image import apply_palette, quantize_image
 from ._io import (
@@ -20,6 +20,7 @@ __all__ = [
     "ColorQuantizer",
     "apply_palette",
     "load_palette",
+    "quantize_animation",
     "quantize_image",
     "quantize_images",
     "read_frames",

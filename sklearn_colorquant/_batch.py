@@ -10,6 +10,7 @@ from ._image import (
     _image_pixels,
     apply_palette,
     fit_pixels,
+    image_labels,
     quantize_image,
     visible_pixels,
 )
@@ -94,6 +95,105 @@ def quantize_images(
         for image, seed in zip(images, seeds)
     )
     return [image for image, _ in results], [quantizer for _, quantizer in results]
+
+
+def quantize_animation(
+    frames,
+    n_colors=64,
+    *,
+    quantizer=None,
+    palette_per_frame=False,
+    dither=None,
+    dither_strength=1.0,
+    random_state=None,
+    **params,
+):
+    """Palette indices of every frame of an animation, without flicker.
+
+    By default one palette serves every frame, fitted on pixels drawn evenly
+    from all of them, and a pixel whose color does not change from one frame
+    to the next keeps its index, with or without dithering: still areas neither
+    flicker nor crawl. A palette per frame fits each frame on its own, as
+    quantizing the frames one by one does.
+
+    Parameters
+    ----------
+    frames : sequence of array-like, or array-like of shape (N, H, W[, C])
+        The frames, all of one shape and dtype.
+    n_colors : int, default=64
+        Palette size.
+    quantizer : ColorQuantizer, optional
+        A fitted quantizer whose palette every frame takes, instead of one
+        fitted on the frames.
+    palette_per_frame : bool, default=False
+        Fit a palette for each frame.
+    dither, dither_strength
+        As for :func:`apply_palette`.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the sample and the palettes.
+    **params
+        Other parameters of :class:`ColorQuantizer`.
+
+    Returns
+    -------
+    indices : list of ndarray of shape (H, W)
+        Palette indices of each frame; in RGBA, fully transparent pixels take
+        the index ``n_colors_`` of their frame's quantizer.
+    quantizers : list of ColorQuantizer
+        The quantizer of each frame: one object for all of them unless
+        ``palette_per_frame``.
+
+    See Also
+    --------
+    quantize_images : Many unrelated images.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import load_sample_image
+    >>> from sklearn_colorquant import quantize_animation
+    >>> background = load_sample_image("china.jpg")[:60, :80]
+    >>> frames = np.stack([background] * 3)
+    >>> frames[1, 10:20, 10:20] = 255  # something passes by
+    >>> indices, quantizers = quantize_animation(
+    ...     frames, 16, dither="floyd-steinberg", random_state=0)
+    >>> still = np.ones((60, 80), bool)
+    >>> still[10:20, 10:20] = False
+    >>> bool((indices[0][still] == indices[2][still]).all())
+    True
+    """
+    frames = [np.asarray(frame) for frame in frames]
+    if not frames:
+        raise ValueError("No frames to quantize.")
+    if len({(frame.shape, frame.dtype) for frame in frames}) > 1:
+        raise ValueError(
+            "The frames of an animation must share one shape and dtype, got "
+            f"{sorted({(frame.shape, str(frame.dtype)) for frame in frames})}."
+        )
+    if quantizer is not None:
+        quantizers = [quantizer] * len(frames)
+    elif palette_per_frame:
+        seeds = check_random_state(random_state).randint(
+            np.iinfo(np.int32).max, size=len(frames)
+        )
+        quantizers = [
+            fit_pixels(ColorQuantizer(n_colors, random_state=seed, **params),
+                       _image_pixels(frame))
+            for frame, seed in zip(frames, seeds)
+        ]  # fmt: skip
+    else:
+        shared = ColorQuantizer(n_colors, random_state=random_state, **params)
+        quantizers = [fit_shared_quantizer(frames, shared)] * len(frames)
+    indices = []
+    for position, (frame, frame_quantizer) in enumerate(zip(frames, quantizers)):
+        labels = image_labels(frame, frame_quantizer, dither, dither_strength)
+        if position and frame_quantizer is quantizers[position - 1]:
+            # One palette: what did not change keeps its index.
+            pixels, before = _image_pixels(frame), _image_pixels(frames[position - 1])
+            still = np.all(pixels == before, axis=1)
+            labels[still] = indices[-1].reshape(-1)[still]
+        indices.append(labels.reshape(frame.shape[:2]))
+    return indices, quantizers
 
 
 def fit_shared_quantizer(images, quantizer):

@@ -16,7 +16,7 @@ import numpy as np
 from sklearn.utils import check_random_state
 
 from ._assign import palette_colors
-from ._batch import shared_sample
+from ._batch import quantize_animation, shared_sample
 from ._color_spaces import check_image_range
 from ._distinct import distinct_colors
 from ._image import (
@@ -182,32 +182,20 @@ def _quantize_animation(
     transparent = pixels[0].shape[1] == 4 and any(
         bool(np.any(frame_pixels[:, 3] == 0)) for frame_pixels in pixels
     )
-    params = params_for(params, pixels[0].shape[1])
-    if palette_per_frame and quantizer is None:
-        if target.suffix.lower() != ".gif":
-            raise ValueError(
-                "--palette-per-frame needs --format gif: an animated PNG holds one "
-                "palette"
-            )
-        quantizers = [
-            fit_image_quantizer(frame, learned_colors(n_colors, transparent), **params)
-            for frame in frames
-        ]
-    else:
-        if quantizer is None:
-            quantizer = fit_shared_palette(
-                iter(frames), len(frames), n_colors, **params
-            )
-        quantizers = [quantizer] * len(frames)
-    labels = []
-    for position, (frame, frame_quantizer) in enumerate(zip(frames, quantizers)):
-        frame_labels = image_labels(frame, frame_quantizer, dither, dither_strength)
-        if position and frame_quantizer is quantizers[position - 1]:
-            # One palette: what did not change keeps its index, so that static
-            # areas neither flicker nor crawl under dithering.
-            static = np.all(pixels[position] == pixels[position - 1], axis=1)
-            frame_labels[static] = labels[-1][static]
-        labels.append(frame_labels)
+    if palette_per_frame and quantizer is None and target.suffix.lower() != ".gif":
+        raise ValueError(
+            "--palette-per-frame needs --format gif: an animated PNG holds one palette"
+        )
+    indices, quantizers = quantize_animation(
+        frames,
+        learned_colors(n_colors, transparent),
+        quantizer=quantizer,
+        palette_per_frame=palette_per_frame,
+        dither=dither,
+        dither_strength=dither_strength,
+        **params_for(params, pixels[0].shape[1]),
+    )
+    labels = [frame_indices.reshape(-1) for frame_indices in indices]
     tables = [indexed_palette(q, transparent) for q in quantizers]
     shared = all(q is quantizers[0] for q in quantizers)
     spatial = frames[0].shape[:2]

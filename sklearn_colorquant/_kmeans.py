@@ -27,9 +27,7 @@ _SEARCH_FIRST_SIZE = 16
 _CALIBRATION_ITER = 10
 
 
-def weighted_kmeans(
-    points, weights, n_clusters, random_state, *, tol=1e-4, fixed=None
-):
+def weighted_kmeans(points, weights, n_clusters, random_state, *, tol=1e-4, fixed=None):
     """Centers of a weighted k-means of ``points``, seeded by k-means++.
 
     Where the points fill more than ``4 * n_clusters`` cells of a 32-per-axis

@@ -255,3 +255,34 @@ def test_fixed_colors_on_the_command_line(tmp_path, china_pixels):
     with Image.open(out / "gray.png") as indexed:
         palette = np.array(indexed.getpalette()).reshape(-1, 3)
         assert {255, 128} <= set(palette[:, 0])
+
+
+@pytest.mark.parametrize("dither", [None, "floyd-steinberg", "ordered"])
+def test_quantize_animation_keeps_still_pixels_and_a_palette_per_frame_does_not(
+    dither,
+):
+    from sklearn.datasets import load_sample_image
+
+    from sklearn_colorquant import quantize_animation
+
+    background = load_sample_image("china.jpg")[100:200, 200:330]
+    frames = []
+    for step in range(5):
+        frame = background.copy()
+        frame[30:60, 10 + 20 * step : 40 + 20 * step] = [250, 120, 30]
+        frames.append(frame)
+    indices, quantizers = quantize_animation(frames, 16, dither=dither, random_state=0)
+    assert all(q is quantizers[0] for q in quantizers)
+    for before, after, out_before, out_after in zip(
+        frames, frames[1:], indices, indices[1:]
+    ):
+        still = np.all(before == after, axis=-1)
+        np.testing.assert_array_equal(out_before[still], out_after[still])
+    # The moving square takes its palette color wherever it is.
+    orange = quantizers[0].transform(np.array([[250, 120, 30]], np.uint8))[0, 0]
+    assert all((frame_indices[30:60][:, 15 + 20 * n] == orange).all()
+               for n, frame_indices in enumerate(indices))  # fmt: skip
+    _, own = quantize_animation(frames, 16, palette_per_frame=True, random_state=0)
+    assert len({id(q) for q in own}) == 5
+    with pytest.raises(ValueError, match="share one shape"):
+        quantize_animation([frames[0], frames[1][:50]], 16)
