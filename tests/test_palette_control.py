@@ -286,3 +286,31 @@ def test_quantize_animation_keeps_still_pixels_and_a_palette_per_frame_does_not(
     assert len({id(q) for q in own}) == 5
     with pytest.raises(ValueError, match="share one shape"):
         quantize_animation([frames[0], frames[1][:50]], 16)
+
+
+def test_an_animation_keeps_its_transparency(tmp_path):
+    from PIL import Image
+    from sklearn.datasets import load_sample_image
+
+    from sklearn_colorquant import read_frames
+    from sklearn_colorquant._cli import main
+
+    photo = load_sample_image("flower.jpg")[100:160, 100:180]
+    frames = []
+    for step in range(3):
+        frame = np.dstack([photo, np.full(photo.shape[:2], 255, np.uint8)])
+        frame[:, : 10 + 20 * step, 3] = 0  # a transparent band that grows
+        frames.append(Image.fromarray(frame))
+    frames[0].save(tmp_path / "fade.png", save_all=True, append_images=frames[1:],
+                   duration=[50, 60, 70])  # fmt: skip
+    out = tmp_path / "out"
+    assert (
+        main(["quantize", str(tmp_path / "fade.png"), "-o", str(out), "-k", "16"]) == 0
+    )
+    written, durations, _ = read_frames(out / "fade.png")
+    assert len(written) == 3 and durations == [50, 60, 70]
+    for step, frame in enumerate(written):
+        assert (frame[:, : 10 + 20 * step, 3] == 0).all()
+        assert (frame[:, 10 + 20 * step :, 3] == 255).all()
+    with Image.open(out / "fade.png") as indexed:
+        assert len(indexed.getpalette()) // 3 <= 16
