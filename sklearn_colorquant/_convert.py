@@ -145,17 +145,8 @@ def quantize_file(
         force=force,
     )
     quantized = palette_colors(image_palette(quantizer, image.dtype), labels)
-    visible = pixels[:, 3] > 0 if pixels.shape[1] == 4 else slice(None)
-    report = FileReport(
-        source=source,
-        target=target,
-        bytes_in=bytes_in,
-        bytes_out=bytes_out,
-        colors_in=len(distinct_colors(pixels)[0]),
-        colors_out=len(distinct_colors(quantized)[0]),
-        psnr=peak_signal_noise_ratio(pixels[visible], quantized[visible]),
-        seconds=time.perf_counter() - start,
-        notes=tuple(notes),
+    report = _report(
+        source, target, (bytes_in, bytes_out), pixels, quantized, start, notes=notes
     )
     return report, quantizer
 
@@ -218,19 +209,34 @@ def _quantize_animation(
             for q, frame_labels in zip(quantizers, labels)
         ]
     )
-    visible = originals[:, 3] > 0 if originals.shape[1] == 4 else slice(None)
-    report = FileReport(
-        source=source,
-        target=target,
-        bytes_in=bytes_in,
-        bytes_out=bytes_out,
-        colors_in=len(distinct_colors(originals)[0]),
-        colors_out=len(distinct_colors(quantized)[0]),
-        psnr=peak_signal_noise_ratio(originals[visible], quantized[visible]),
-        seconds=time.perf_counter() - start,
+    report = _report(
+        source,
+        target,
+        (bytes_in, bytes_out),
+        originals,
+        quantized,
+        start,
         frames=len(frames),
     )
     return report, quantizers[0]
+
+
+def _report(source, target, sizes, pixels, quantized, start, notes=(), frames=1):
+    """What was done to ``pixels``, quantized to ``quantized`` (one per row):
+    colors before and after, and PSNR over the visible pixels."""
+    visible = pixels[:, 3] > 0 if pixels.shape[1] == 4 else slice(None)
+    return FileReport(
+        source=source,
+        target=target,
+        bytes_in=sizes[0],
+        bytes_out=sizes[1],
+        colors_in=len(distinct_colors(pixels)[0]),
+        colors_out=len(distinct_colors(quantized)[0]),
+        psnr=peak_signal_noise_ratio(pixels[visible], quantized[visible]),
+        seconds=time.perf_counter() - start,
+        notes=tuple(notes),
+        frames=frames,
+    )
 
 
 def fit_shared_palette(images, n_images, n_colors, *, random_state=None, **params):
