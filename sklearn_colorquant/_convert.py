@@ -105,16 +105,19 @@ def quantize_file(
     # Before anything is written: the target may be the source itself.
     bytes_in = source.stat().st_size
     image, n_frames = read_first_frame(source)
-    options = {
-        "n_colors": n_colors,
-        "params": params or {},
-        "dither": dither,
-        "dither_strength": dither_strength,
-        "force": force,
-    }
     if n_frames > 1 and not first_frame:
         return _quantize_animation(
-            source, target, bytes_in, quantizer, palette_per_frame, start, **options
+            source,
+            target,
+            bytes_in,
+            quantizer,
+            palette_per_frame,
+            start,
+            n_colors=n_colors,
+            params=params or {},
+            dither=dither,
+            dither_strength=dither_strength,
+            force=force,
         )
     # A float image outside [0, 1] would be clipped in the indexed file.
     check_image_range(image)
