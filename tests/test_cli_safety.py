@@ -100,9 +100,10 @@ def test_two_runs_into_one_folder_lose_nothing(tmp_path, two_photos, force):
             )
             for source in (first, second)
         }
-        results = {
-            source: (p.wait(300), *p.communicate()) for source, p in runs.items()
-        }
+        results = {}
+        for source, process in runs.items():
+            stdout, stderr = process.communicate(timeout=300)
+            results[source] = (process.returncode, stdout, stderr)
         succeeded = [source for source, (code, _, _) in results.items() if code == 0]
         for source, (code, stdout, stderr) in results.items():
             _no_traceback(stderr)

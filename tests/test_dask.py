@@ -364,7 +364,8 @@ def test_a_worker_killed_during_a_fit_neither_hangs_nor_changes_it(
             _kill(client, victim)
             killed.append(victim)
 
-        threading.Timer(0.4, kill_victim).start()
+        timer = threading.Timer(0.4, kill_victim)
+        timer.start()
     quantizer = ColorQuantizer(32, random_state=0)
     result = {}
     fitting = threading.Thread(
@@ -375,6 +376,8 @@ def test_a_worker_killed_during_a_fit_neither_hangs_nor_changes_it(
     fitting.join(timeout=FIT_TIMEOUT)
     assert not fitting.is_alive(), f"the fit still waits after {FIT_TIMEOUT} s"
     fitted = result["fitted"]
+    if when == "mid-fit":
+        timer.join(timeout=60)
     assert killed
     in_memory = clone(quantizer).fit(make_image_collection(60).reshape(-1, 3))
     np.testing.assert_array_equal(fitted.palette_, in_memory.palette_)
