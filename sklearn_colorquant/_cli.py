@@ -267,6 +267,8 @@ class _Run:
         self.args = args
         self.say = (lambda *_: None) if args.quiet else print
         self.failures = 0
+        # The ColorQuantizer parameters of every palette this run learns.
+        self.params = {"codebook": args.codebook, "color_space": args.color_space}
 
     def fail(self, path, message):
         self.failures += 1
@@ -274,7 +276,6 @@ class _Run:
 
     def quantize(self):
         args = self.args
-        self.params = {"codebook": args.codebook, "color_space": args.color_space}
         if args.fixed_colors:
             try:
                 self.params["fixed_colors"] = _fixed_colors(args.fixed_colors)
