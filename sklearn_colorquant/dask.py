@@ -425,7 +425,9 @@ def _chunk_histograms(X, channels, color_space, sizes, seed):
             for cell in cells.to_delayed().ravel()
         ], set()
     # Chunks held by workers: each histogram is made by a worker that holds its
-    # chunk and by no other, so that balancing the load never moves a chunk.
+    # chunk and by no other, so that balancing the load never moves a chunk. (A
+    # chunk held twice can still move, if the scheduler drops one copy while
+    # the histogram is waiting on that worker.)
     # Listed worker by worker, so that the first merges find their inputs at hand.
     histograms = []
     indices = sorted(np.ndindex(blocks.shape), key=lambda i: holders[blocks[i].key])
