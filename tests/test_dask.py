@@ -65,18 +65,23 @@ def _forget_transfers(dask_worker):
     dask_worker.transfer_outgoing_log.clear()
 
 
-def _in_flight(dask_worker):
-    return len(dask_worker.state.in_flight_tasks)
+def _busy(dask_worker):
+    """Tasks this worker still has to fetch, receive or run."""
+    return sum(
+        task.state not in ("memory", "released", "forgotten")
+        for task in dask_worker.state.tasks.values()
+    )
 
 
 def _forget_transfers_when_quiet(client):
-    """Clear the transfer logs once no transfer is under way: an earlier test's
-    fit on a slice of the same collection may move a chunk (it is allowed to),
-    and that move must not be logged as this test's."""
+    """Clear the transfer logs once every worker is idle, fetches queued or under
+    way included: an earlier test's fit on a slice of the same collection may
+    move a chunk (it is allowed to), and that move must not be logged as this
+    test's."""
     import time
 
     deadline = time.monotonic() + 30
-    while any(client.run(_in_flight).values()) and time.monotonic() < deadline:
+    while any(client.run(_busy).values()) and time.monotonic() < deadline:
         time.sleep(0.05)
     client.run(_forget_transfers)
 
