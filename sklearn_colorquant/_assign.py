@@ -11,9 +11,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _kernels
+from . import _assign_kernels as kernels
 from ._color_spaces import to_working
 from ._distinct import distinct_colors, pack_uint8, unpack_uint8
+from ._threads import run_blocks
 
 
 def palette_colors(palette, labels):
@@ -57,7 +58,7 @@ def build_grid(points, cells_per_axis=None):
     points = np.ascontiguousarray(points, dtype=np.float64)
     if n_points == 0:
         raise ValueError("A grid needs at least one point.")
-    return Grid(*_kernels.grid_cells(points, cells_per_axis))
+    return Grid(*kernels.grid_cells(points, cells_per_axis))
 
 
 def nearest_center(points, centers, grid=None):
@@ -81,20 +82,88 @@ def nearest_center(points, centers, grid=None):
     distances = np.empty(len(points), dtype=np.float64)
     if len(points) <= 4 * len(centers):
         # Too few points to pay for a grid.
-        _kernels.nearest_brute(points, centers, labels, distances)
+        run_blocks(
+            lambda start, stop: kernels.nearest_brute(
+                points, centers, labels, distances, start, stop
+            ),
+            len(points),
+            work_per_item=len(centers),
+        )
         return labels, distances
     grid = build_grid(points) if grid is None else grid
-    _kernels.nearest_in_cells(
-        points,
-        grid.order,
-        grid.cell_starts,
-        grid.cell_lows,
-        grid.cell_size,
-        centers,
-        labels,
-        distances,
+    n_cells = len(grid.cell_lows)
+    run_blocks(
+        lambda first, stop: kernels.nearest_in_cells(
+            points,
+            grid.order,
+            grid.cell_starts,
+            grid.cell_lows,
+            grid.cell_size,
+            centers,
+            labels,
+            distances,
+            first,
+            stop,
+        ),
+        n_cells,
+        # About a dozen candidates per point, more for large palettes.
+        work_per_item=len(points) / n_cells * (8 + len(centers) ** 0.5),
     )
     return labels, distances
+
+
+def list_grid(centers, low, cell_size, cells_per_axis):
+    """For every cell of a uniform grid from ``low``, the centers that can be
+    nearest to one of its points: ``(listed, starts)``, the lists end to end, cell
+    ``c``'s from ``starts[c]`` to ``starts[c + 1]``.
+
+    Each block of ``GRID_BLOCK`` cells per axis lists the centers that can win
+    anywhere in it first, and its cells choose among those.
+    """
+    n_centers, n_channels = centers.shape
+    # Blocks tile the grid exactly: one block when GRID_BLOCK does not divide it.
+    blocks_per_axis = max(cells_per_axis // kernels.GRID_BLOCK, 1)
+    if cells_per_axis % kernels.GRID_BLOCK != 0:
+        blocks_per_axis = 1
+    block_cells = cells_per_axis // blocks_per_axis
+    n_blocks = blocks_per_axis**n_channels
+    block_lists = np.empty((n_blocks, n_centers), dtype=np.int64)
+    n_block_listed = np.empty(n_blocks, dtype=np.int64)
+    geometry = (centers, low, cell_size)
+    run_blocks(
+        lambda first, stop: kernels.list_blocks(
+            *geometry,
+            blocks_per_axis,
+            block_cells,
+            block_lists,
+            n_block_listed,
+            first,
+            stop,
+        ),
+        n_blocks,
+        work_per_item=4 * n_centers * n_channels,
+    )
+    width = int(n_block_listed.max())
+    cell_lists = np.empty((cells_per_axis**n_channels, width), dtype=np.int16)
+    n_listed = np.empty(cells_per_axis**n_channels, dtype=np.int64)
+    run_blocks(
+        lambda first, stop: kernels.list_cells(
+            *geometry,
+            cells_per_axis,
+            blocks_per_axis,
+            block_cells,
+            block_lists,
+            n_block_listed,
+            cell_lists,
+            n_listed,
+            first,
+            stop,
+        ),
+        n_blocks,
+        # Dropping dominated candidates compares them pairwise.
+        work_per_item=block_cells**n_channels * width * (4 + width / 4),
+    )
+    return kernels.join_lists(cell_lists, n_listed)
 
 
 class PaletteIndex:
@@ -153,7 +222,17 @@ class PaletteIndex:
                 # At most 256 colors: uint8 labels, the size of the output.
                 labels = np.empty(len(pixels), dtype=np.uint8)
                 listed, starts = self._get_cube()
-                _kernels.nearest_in_cube(pixels, self.centers, listed, starts, labels)
+                run_blocks(
+                    lambda start, stop: kernels.nearest_in_cube(
+                        pixels[start:stop],
+                        self.centers,
+                        listed,
+                        starts,
+                        labels[start:stop],
+                    ),
+                    len(pixels),
+                    work_per_item=2 + len(listed) / (len(starts) - 1),
+                )
                 return labels
             return self._labels_from_table(pixels)
         colors, _, inverse = distinct_colors(pixels, return_inverse=True)
@@ -177,11 +256,11 @@ class PaletteIndex:
         with self._lock:
             if self._cube is None:
                 n_channels = self.centers.shape[1]
-                self._cube = _kernels.list_grid(
+                self._cube = list_grid(
                     self.centers,
                     np.zeros(n_channels),
-                    np.full(n_channels, float(1 << _kernels.CUBE_SHIFT)),
-                    _kernels.CUBE_CELLS_PER_AXIS,
+                    np.full(n_channels, float(1 << kernels.CUBE_SHIFT)),
+                    kernels.CUBE_CELLS_PER_AXIS,
                 )
             return self._cube
 

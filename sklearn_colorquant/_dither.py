@@ -9,8 +9,10 @@ from functools import cache
 
 import numpy as np
 
-from . import _kernels
+from . import _dither_kernels as kernels
+from ._assign import list_grid
 from ._color_spaces import to_working
+from ._threads import run_blocks
 
 DITHER_METHODS = ("floyd-steinberg", "ordered")
 
@@ -57,25 +59,34 @@ def dither_labels(images, centers, color_space, method, strength):
     cell_size = (high - low) / cells_per_axis
     cell_size[cell_size == 0] = 1.0
     grid = (low, high, 1.0 / cell_size, cells_per_axis)
-    lists = _kernels.list_grid(centers, low, cell_size, cells_per_axis)
+    lists = list_grid(centers, low, cell_size, cells_per_axis)
     labels = np.empty(images.shape[:-1], dtype=np.int64)
+    n_images, height, width = labels.shape
     if method == "floyd-steinberg":
-        scan = (
-            _kernels.floyd_steinberg_3 if n_channels == 3 else _kernels.floyd_steinberg
-        )
-        for image, image_labels in zip(images, labels):
-            scan(
-                np.ascontiguousarray(image),
-                centers,
-                *grid,
-                *lists,
-                strength,
-                image_labels,
-            )
+        scan = kernels.floyd_steinberg_3 if n_channels == 3 else kernels.floyd_steinberg
+
+        def diffuse(first, stop):
+            # Error diffusion is sequential within an image: images go to threads.
+            for index in range(first, stop):
+                scan(
+                    np.ascontiguousarray(images[index]),
+                    centers,
+                    *grid,
+                    *lists,
+                    strength,
+                    labels[index],
+                )
+
+        run_blocks(diffuse, n_images, work_per_item=height * width * 4)
         return labels
     offsets = (strength * _palette_spacing(centers)) * _BAYER
-    _kernels.ordered_on_grid(
-        np.ascontiguousarray(images), offsets, centers, *grid, *lists, labels
+    images = np.ascontiguousarray(images)
+    run_blocks(
+        lambda first, stop: kernels.ordered_on_grid(
+            images, offsets, centers, *grid, *lists, labels, first, stop
+        ),
+        n_images * height,
+        work_per_item=width * 8,
     )
     return labels
 

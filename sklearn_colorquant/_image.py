@@ -3,6 +3,7 @@
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
+from . import _threads
 from ._assign import palette_colors
 from ._color_spaces import from_unit, to_unit, to_working
 from ._dither import dither_labels
@@ -204,7 +205,8 @@ def _dithered_labels(image, pixels, quantizer, method, strength):
         working = to_working(pixels, pixels.dtype, quantizer.color_space)
     images = working.reshape(-1, *spatial, pixels.shape[1])
     centers = quantizer.cluster_centers_
-    labels = dither_labels(images, centers, quantizer.color_space, method, strength)
+    with _threads.limit(quantizer.n_threads):
+        labels = dither_labels(images, centers, quantizer.color_space, method, strength)
     return labels.reshape(-1)
 
 

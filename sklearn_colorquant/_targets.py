@@ -3,9 +3,10 @@
 import numpy as np
 from skimage.color import rgb2lab
 
-from . import _kernels
+from . import _target_kernels
 from ._assign import build_grid, nearest_center
 from ._color_spaces import from_unit, from_working, to_unit, to_working
+from ._threads import run_blocks
 from .metrics import _psnr_from_unit_mse
 
 # Colors drawn, by pixel count, to check a target while searching for the size.
@@ -65,7 +66,7 @@ class QualityTarget:
             psnr = _psnr_from_unit_mse(mse)
         if self.max_delta_e is not None:
             palette_lab = rgb2lab(to_unit(palette, self.dtype))
-            delta_e = _kernels.mean_delta_e_2000(lab, palette_lab, labels, weights)
+            delta_e = _mean_delta_e_2000(lab, palette_lab, labels, weights)
         return np.array([psnr, delta_e])
 
     def shortfall(self, measured, allowance=(0.0, 0.0)):
@@ -94,3 +95,20 @@ class QualityTarget:
         unit = to_unit(colors, self.dtype)
         lab = rgb2lab(unit) if self.max_delta_e is not None else None
         return unit, weights, working, build_grid(working), lab
+
+
+# CIEDE2000 sums are added in blocks of this many colors, whatever the thread
+# count, so that every count gives the same mean.
+_DELTA_E_BLOCK = 1 << 14
+
+
+def _mean_delta_e_2000(lab, palette_lab, labels, weights):
+    """Weighted mean CIEDE2000 between colors and their palette colors."""
+    sums = run_blocks(
+        lambda start, stop: _target_kernels.weighted_delta_e_2000(
+            lab, palette_lab, labels, weights, start, stop
+        ),
+        len(lab),
+        block_items=_DELTA_E_BLOCK,
+    )
+    return sum(sums) / weights.sum()

@@ -20,6 +20,7 @@ except ImportError as error:  # pragma: no cover - the extra is installed in CI
         'pip install "sklearn-colorquant[dask]".'
     ) from error
 
+from . import _threads
 from ._assign import palette_colors
 from ._color_spaces import check_color_range
 from ._distinct import distinct_colors, pack_uint8, summed_by_key, unpack_uint8
@@ -534,9 +535,14 @@ def _colors_and_counts(histogram, channels):
 
 
 def _block_labels(block, estimator, channels):
-    """Palette index of every pixel of a chunk, flat, each pixel checked."""
+    """Palette index of every pixel of a chunk, flat, each pixel checked.
+
+    On one thread: Dask runs chunks side by side already, and a second level of
+    threads under it would only contend for the same cores.
+    """
     pixels = estimator._checked_pixels(block.reshape(-1, channels))
-    return estimator._pixel_labels(pixels)
+    with _threads.limit(1):
+        return estimator._pixel_labels(pixels)
 
 
 def _encoded_rows(block, estimator, channels):

@@ -4,8 +4,13 @@ import numpy as np
 import pytest
 from skimage.color import rgb2lab
 
-from sklearn_colorquant import _kernels
-from sklearn_colorquant._assign import PaletteIndex, build_grid, nearest_center
+from sklearn_colorquant import _dither_kernels, _kmeans, _kmeans_kernels, _threads
+from sklearn_colorquant._assign import (
+    PaletteIndex,
+    build_grid,
+    list_grid,
+    nearest_center,
+)
 from sklearn_colorquant._distinct import distinct_colors
 from sklearn_colorquant._kmeans import weighted_kmeans
 
@@ -97,26 +102,23 @@ def _plain_lloyd(points, weights, centers, n_iter, n_fixed=0):
     return centers
 
 
+@pytest.mark.parametrize("n_threads", [1, 2])
 @pytest.mark.parametrize("n_fixed", [0, 3])
 @pytest.mark.parametrize("n_iter", [1, 2, 5, 20])
-def test_lloyd_kernel_has_the_iterates_of_plain_lloyd(china_pixels, n_iter, n_fixed):
+def test_lloyd_has_the_iterates_of_plain_lloyd(
+    china_pixels, n_iter, n_fixed, n_threads, monkeypatch
+):
     # With n_fixed, the first centers (reserved colors) take points but stay put.
+    # One thread runs the compiled loop, two the steps handed to threads.
+    monkeypatch.setattr(_kmeans, "_MIN_PARALLEL_POINTS", 0)
+    monkeypatch.setattr(_threads, "_idle_cores", lambda: 2)
     colors, counts = distinct_colors(china_pixels[::3])
     points, weights = colors / 255.0, counts.astype(np.float64)
     start = points[np.random.default_rng(0).choice(len(points), 24, replace=False)]
     grid = build_grid(points)
-    centers, done = _kernels.lloyd(
-        points,
-        weights,
-        start,
-        grid.order,
-        grid.cell_starts,
-        grid.cell_lows,
-        grid.cell_size,
-        n_iter,
-        0.0,
-        n_fixed,
-    )
+    with _threads.limit(n_threads):
+        level = (points, weights, grid)
+        centers, done = _kmeans._lloyd(level, start, n_iter, 0.0, n_fixed)
     np.testing.assert_allclose(
         centers, _plain_lloyd(points, weights, start, done, n_fixed), atol=1e-12
     )
@@ -131,13 +133,14 @@ def test_kmeans_plusplus_seeds_are_distinct_points_by_weight():
     )
     weights = np.ones(len(points))
     uniforms = np.random.RandomState(0).uniform(size=1 + 3 * 3)
-    seeds = _kernels.kmeans_plusplus(points, weights, 4, uniforms, 3, np.empty((0, 3)))
+    none = np.empty((0, 3))
+    seeds = _kmeans_kernels.kmeans_plusplus(points, weights, 4, uniforms, 3, none)
     # Greedy k-means++ puts one seed in each of four far-apart blobs.
     assert sorted(seeds // 50) == [0, 1, 2, 3]
     # Around two given centers in two blobs, the two seeds go to the other two.
     given = np.array([[0.0, 0.0, 0.0], [2.0, 2.0, 2.0]])
     uniforms = np.random.RandomState(0).uniform(size=1 + 2 * 3)
-    seeds = _kernels.kmeans_plusplus(points, weights, 2, uniforms, 3, given)
+    seeds = _kmeans_kernels.kmeans_plusplus(points, weights, 2, uniforms, 3, given)
     assert sorted(seeds // 50) == [1, 3]
 
 
@@ -233,10 +236,10 @@ def test_grid_lists_hold_the_nearest_center_of_every_point(n_channels):
     inside = rng.uniform(low, high, size=(3000, n_channels))
     near_centers = centers[rng.integers(0, 60, 3000)] + rng.normal(0, 0.5, (3000, 1))
     points = np.clip(np.concatenate([faces, inside, near_centers]), low, high)
-    listed, starts = _kernels.list_grid(centers, low, cell_size, cells_per_axis)
+    listed, starts = list_grid(centers, low, cell_size, cells_per_axis)
     # As one row of an image, with no pattern added.
     labels = np.empty((1, 1, len(points)), dtype=np.int64)
-    _kernels.ordered_on_grid(
+    _dither_kernels.ordered_on_grid(
         points[None, None],
         np.zeros((1, 1)),
         centers,
@@ -247,6 +250,8 @@ def test_grid_lists_hold_the_nearest_center_of_every_point(n_channels):
         listed,
         starts,
         labels,
+        0,
+        1,
     )
     np.testing.assert_array_equal(labels[0, 0], _brute_nearest(points, centers)[0])
 
@@ -259,6 +264,6 @@ def test_grid_lists_keep_few_candidates_for_a_photo_palette(china_pixels):
     centers, _ = weighted_kmeans(
         colors.astype(np.float64), counts, 256, np.random.RandomState(0)
     )
-    listed, starts = _kernels.list_grid(centers, np.zeros(3), np.full(3, 8.0), 32)
+    listed, starts = list_grid(centers, np.zeros(3), np.full(3, 8.0), 32)
     assert np.diff(starts).min() >= 1
     assert len(listed) / (len(starts) - 1) < 3

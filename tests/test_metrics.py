@@ -7,7 +7,8 @@ from skimage.color import deltaE_cie76, deltaE_ciede2000, rgb2lab
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 
-from sklearn_colorquant import ColorQuantizer, _kernels
+from sklearn_colorquant import ColorQuantizer
+from sklearn_colorquant._targets import _mean_delta_e_2000
 from sklearn_colorquant.metrics import (
     delta_e_scorer,
     make_rate_distortion_scorer,
@@ -119,7 +120,7 @@ def test_compiled_ciede2000_matches_scikit_image():
     other[100:200, 1:] = 0  # grays: zero chroma
     weights = rng.random(5000)
     expected = np.average(deltaE_ciede2000(lab, other), weights=weights)
-    got = _kernels.mean_delta_e_2000(lab, other, np.arange(5000), weights)
+    got = _mean_delta_e_2000(lab, other, np.arange(5000), weights)
     assert got == pytest.approx(expected, rel=1e-12)
 
 
