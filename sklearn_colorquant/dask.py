@@ -367,16 +367,21 @@ class DaskColorQuantizer(MetaEstimatorMixin, TransformerMixin, BaseEstimator):
             histogram, pinned_to = self._histogram(X, channels, estimator)
             if not pinned_to:
                 return histogram.compute()
+            from distributed import wait
+
             client = _client_of(X)
             future = client.compute(histogram)
             while True:
                 try:
-                    return future.result(timeout=_WATCH_SECONDS)
+                    # Waits without fetching: a timeout in the middle of fetching
+                    # the histogram would fetch it again.
+                    wait(future, timeout=_WATCH_SECONDS)
                 except TimeoutError:
                     if pinned_to <= set(client.scheduler_info()["workers"]):
                         continue
                     future.cancel()
                     break
+                return future.result()
         raise RuntimeError(
             f"Workers holding the data left the cluster {_MAX_WORKER_LOSSES + 1} "
             "times during one fit; check the workers' logs (memory limits, "
