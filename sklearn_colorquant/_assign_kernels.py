@@ -87,13 +87,15 @@ def cell_candidates(box_low, box_high, centers, among, candidates):
     do. Fills ``candidates`` and returns ``(n_candidates, others_bound)``.
     """
     return cell_candidates_into(
-        box_low, box_high, centers, among, candidates, np.empty(among.shape[0])
+        box_low, box_high, centers, among, candidates, np.empty(among.shape[0]), 0.0
     )
 
 
 @njit(cache=True, nogil=True)
-def cell_candidates_into(box_low, box_high, centers, among, candidates, near):
-    """``cell_candidates`` with ``near``, as long as ``among``, for scratch."""
+def cell_candidates_into(box_low, box_high, centers, among, candidates, near, margin):
+    """``cell_candidates`` with ``near``, as long as ``among``, for scratch, and
+    the centers within ``margin`` more of the bound too: the list then holds
+    every center that can be nearest while no center moves ``margin / 2``."""
     n_among = among.shape[0]
     n_channels = centers.shape[1]
     bound = np.inf
@@ -108,6 +110,8 @@ def cell_candidates_into(box_low, box_high, centers, among, candidates, near):
             farthest += reach * reach
         near[k] = closest
         bound = min(bound, farthest)
+    if margin > 0.0:
+        bound = (np.sqrt(bound) + margin) ** 2
     # Points sit on the box's faces up to rounding: widen the bound a little.
     bound = bound * (1.0 + 1e-9) + 1e-300
     n_candidates = 0
@@ -322,7 +326,9 @@ def list_cells(
     ``first_block:stop_block``, from their block's list, into ``cell_lists`` and
     ``n_listed``. Block by block, so that scratch is made once per block."""
     n_channels = centers.shape[1]
-    cells_per_block = block_cells**n_channels
+    cells_per_block = 1
+    for _ in range(n_channels):
+        cells_per_block *= block_cells
     box_low, box_high = np.empty(n_channels), np.empty(n_channels)
     candidates = np.empty(block_lists.shape[1], dtype=np.int64)
     near = np.empty(block_lists.shape[1])
@@ -342,12 +348,14 @@ def list_cells(
                 cell += index * scale
                 scale *= cells_per_axis
             n_candidates, _ = cell_candidates_into(
-                box_low, box_high, centers, among, candidates, near
+                box_low, box_high, centers, among, candidates, near, 0.0
             )
             n_candidates = drop_dominated(
                 box_low, box_high, centers, candidates, n_candidates
             )
-            cell_lists[cell, :n_candidates] = candidates[:n_candidates]
+            # Loops rather than slices: each slice copy is compiled too.
+            for k in range(n_candidates):
+                cell_lists[cell, k] = candidates[k]
             n_listed[cell] = n_candidates
 
 
@@ -361,7 +369,8 @@ def join_lists(cell_lists, n_listed):
         starts[cell + 1] = starts[cell] + n_listed[cell]
     listed = np.empty(starts[n_cells], dtype=np.int16)
     for cell in range(n_cells):
-        listed[starts[cell] : starts[cell + 1]] = cell_lists[cell, : n_listed[cell]]
+        for k in range(n_listed[cell]):
+            listed[starts[cell] + k] = cell_lists[cell, k]
     return listed, starts
 
 

@@ -10,8 +10,8 @@ the centers settle.
 import numpy as np
 
 from . import _kmeans_kernels as kernels
-from ._assign import MAX_GRID_DIMENSIONS, build_grid, nearest_center
-from ._threads import available, run_blocks
+from ._assign import MAX_GRID_DIMENSIONS, Grid, build_grid, nearest_center
+from ._threads import run_blocks
 
 # The coarse level: weighted means of the cells of a grid this fine. On uint8 RGB
 # it is a 5-bit histogram; seeding and converging there costs little, and leaves
@@ -29,9 +29,8 @@ _CALIBRATION_ITER = 10
 # Lloyd's sums are added in blocks of this many points, whatever the thread
 # count, so that every count gives the same centers.
 _SUM_BLOCK = 1 << 14
-# Levels of fewer points run every iteration in one compiled call: an iteration
-# there is too short to hand to threads.
-_MIN_PARALLEL_POINTS = 30_000
+# Cells keep lists of up to this many candidate centers between iterations.
+_MAX_LISTED = 64
 # Seeding on every point costs about points x clusters: up to this many points
 # per cluster, it is cheap enough to seed there when the coarse level is thin.
 _SEED_POINTS_PER_CLUSTER = 64
@@ -76,13 +75,13 @@ def weighted_kmeans(points, weights, n_clusters, random_state, *, tol=1e-4, fixe
     weights = np.asarray(weights, dtype=np.float64)
     fixed = _as_centers(fixed, points.shape[1])
     tolerance = tol * np.mean(_weighted_variance(points, weights))
-    fine_grid = build_grid(points)
-    levels = [(points, weights, fine_grid, 300)]
+    fine = _level(points, weights)
+    levels = [(*fine, 300)]
     coarse = _seed_level(points, weights, n_clusters)
     if coarse is not None:
         levels = [
             (*coarse, 300),
-            (points, weights, fine_grid, _fine_max_iter(n_clusters)),
+            (*fine, _fine_max_iter(n_clusters)),
         ]
 
     seed_points, seed_weights, seed_grid, _ = levels[0]
@@ -122,35 +121,20 @@ def _lloyd(level, centers, max_iter, tolerance, n_fixed=0):
     """Lloyd's iterations on one level, ``(points, weights, grid)``: the centers
     and the number of iterations run; the first ``n_fixed`` centers stay put.
 
-    The iterates are those of plain Lloyd. On a level large enough, and with
-    threads to spare, each iteration's assignment step is handed to threads
-    range of cells by range of cells; otherwise one compiled call runs every
-    iteration. Both take the same steps in the same order (sums added in the
-    same blocks, changes applied cell by cell): the same centers result.
+    The iterates are those of plain Lloyd. Each iteration's assignment step
+    goes to threads range of cells by range of cells, the first sums range of
+    points by range of points; after that, the sums follow the points that
+    change center, in the order of their cells. The ranges, and so the
+    centers, do not depend on the number of threads.
     """
     points, weights, grid = level
     n_points = len(points)
     centers = np.array(centers, dtype=np.float64, order="C")
     n_centers = len(centers)
-    state = (
-        centers,
-        np.zeros(n_points, dtype=np.int64),  # labels
-        np.full(n_points, np.inf),  # upper bounds
-        np.zeros(n_points),  # lower bounds
-        np.zeros(n_centers),  # half the distance to the nearest other center
-        np.zeros(n_centers),  # how far each center moved last
-        np.empty(n_points, dtype=np.int64),  # points that changed center
-        np.empty(n_points, dtype=np.int64),  # the centers they left
-    )
+    state = _lloyd_state(centers, n_points, len(grid.cell_lows))
     cells = (grid.order, grid.cell_starts, grid.cell_lows, grid.cell_size)
-    if n_points < _MIN_PARALLEL_POINTS or available() == 1:
-        n_iter = kernels.lloyd(
-            state, points, weights, cells, _SUM_BLOCK, max_iter, tolerance, n_fixed
-        )
-        return centers, n_iter
-
     labels, upper, shift, changed, changed_from = (state[i] for i in (1, 2, 5, 6, 7))
-    moves = (0.0, -1, 0.0, False)
+    moves = (0.0, -1, 0.0, False, 0.0)
 
     def assign(first, stop):
         return first, kernels.lloyd_assign(state, moves, points, *cells, first, stop)
@@ -190,8 +174,30 @@ def _lloyd(level, centers, max_iter, tolerance, n_fixed=0):
         n_iter = iteration + 1
         if total_shift <= tolerance:
             break
-        moves = kernels.lloyd_gaps(centers, state[4], shift, relocated)
+        moves = kernels.lloyd_gaps(state, relocated)
     return centers, n_iter
+
+
+def _lloyd_state(centers, n_points, n_cells):
+    """What Lloyd's iterations keep between steps, as the kernels take it."""
+    n_centers = len(centers)
+    width = min(n_centers, _MAX_LISTED)
+    return (
+        centers,
+        np.zeros(n_points, dtype=np.int64),  # labels
+        np.full(n_points, np.inf),  # upper bounds
+        np.zeros(n_points),  # lower bounds
+        np.zeros(n_centers),  # half the distance to the nearest other center
+        np.zeros(n_centers),  # how far each center moved last
+        np.empty(n_points, dtype=np.int64),  # points that changed center
+        np.empty(n_points, dtype=np.int64),  # the centers they left
+        np.empty((n_cells, width), dtype=np.int64),  # each cell's listed centers
+        np.full(n_cells, -1, dtype=np.int64),  # how many (-1: no list)
+        np.zeros(n_cells),  # bound on the squared distance to the others
+        np.zeros(n_cells),  # the drift when each list was made
+        np.zeros(n_cells),  # the margin it was made with
+        np.zeros(1),  # drift: the sum of every update's largest shift
+    )
 
 
 def refine_around(points, weights, fixed, centers, *, tol=1e-4):
@@ -203,7 +209,7 @@ def refine_around(points, weights, fixed, centers, *, tol=1e-4):
     fixed = _as_centers(fixed, points.shape[1])
     start = np.concatenate([fixed, _as_centers(centers, points.shape[1])])
     tolerance = tol * np.mean(_weighted_variance(points, weights))
-    level = (points, weights, build_grid(points))
+    level = _level(points, weights)
     return _lloyd(level, start, _fine_max_iter(len(start)), tolerance, len(fixed))
 
 
@@ -278,7 +284,7 @@ def smallest_kmeans(
     points = np.ascontiguousarray(points, dtype=np.float64)
     weights = np.asarray(weights, dtype=np.float64)
     tolerance = tol * np.mean(_weighted_variance(points, weights))
-    fine = (points, weights, build_grid(points))
+    fine = _level(points, weights)
     coarse = _coarse_level(points, weights, max_clusters) or fine
     medium = _coarse_level(points, weights, max_clusters, 2 * _COARSE_CELLS_PER_AXIS)
     medium = medium or fine
@@ -408,7 +414,23 @@ def _coarse_level(
         )
         / cell_weights[:, None]
     )
-    return cell_means, cell_weights, build_grid(cell_means)
+    return _level(cell_means, cell_weights)
+
+
+def _level(points, weights):
+    """A level for Lloyd's iterations, ``(points, weights, grid)``: the points
+    sorted cell by cell of their grid, so that the iterations, which go cell by
+    cell, read memory in order rather than all over it."""
+    grid = build_grid(points)
+    order = grid.order
+    in_order = Grid(
+        np.arange(len(points)),
+        grid.cell_starts,
+        grid.cell_lows,
+        grid.cell_size,
+        grid.cell_of_point[order],
+    )
+    return np.ascontiguousarray(points[order]), weights[order], in_order
 
 
 def _split_worst(centers, n_clusters, level):

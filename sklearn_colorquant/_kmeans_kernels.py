@@ -1,14 +1,18 @@
 """Compiled loops of weighted k-means: k-means++ seeding and Lloyd's iterations
 with Hamerly's bounds and a grid's pruning of candidate centers.
 
-Serial loops that release the GIL; ``_kmeans`` runs them, and hands the
-assignment step's ranges of cells to threads.
+Serial loops that release the GIL, one per step of an iteration; ``_kmeans``
+runs the iterations and hands the assignment step's ranges of cells, and the
+sums' ranges of points, to threads.
 """
 
 import numpy as np
 from numba import njit
 
-from ._assign_kernels import cell_candidates, squared_distance
+from ._assign_kernels import cell_candidates_into, squared_distance
+
+# Cell lists are made with a margin of this many times the last largest shift.
+_LIST_SHIFTS = 4.0
 
 
 @njit(cache=True, nogil=True)
@@ -85,6 +89,40 @@ def kmeans_plusplus(points, weights, n_centers, uniforms, n_trials, given):
 
 
 @njit(cache=True, nogil=True)
+def _cell_list(state, cell, box_low, box_high, everyone, candidates, near, margin):
+    """The centers that can be nearest to a point of the cell, into
+    ``candidates``, and a lower bound on the squared distance from the cell to
+    the others: ``(n_candidates, others_bound)``.
+
+    A list made with a margin holds every center that can be nearest until the
+    centers have moved half of it since (they moved at most ``drift``, the sum
+    of each update's largest shift): late iterations, where centers move
+    little, reuse it instead of measuring the cell against every center.
+    """
+    centers = state[0]
+    lists, n_listed, list_bounds, listed_at, list_margins, drift = state[8:]
+    moved = drift[0] - listed_at[cell]
+    n_candidates = n_listed[cell]
+    if n_candidates >= 0 and moved <= 0.5 * list_margins[cell]:
+        for k in range(n_candidates):
+            candidates[k] = lists[cell, k]
+        reach = max(np.sqrt(list_bounds[cell]) - moved, 0.0)
+        return n_candidates, reach * reach
+    n_candidates, others_bound = cell_candidates_into(
+        box_low, box_high, centers, everyone, candidates, near, margin
+    )
+    n_listed[cell] = -1
+    if margin > 0.0 and n_candidates <= lists.shape[1]:
+        for k in range(n_candidates):
+            lists[cell, k] = candidates[k]
+        n_listed[cell] = n_candidates
+        list_bounds[cell] = others_bound
+        listed_at[cell] = drift[0]
+        list_margins[cell] = margin
+    return n_candidates, others_bound
+
+
+@njit(cache=True, nogil=True)
 def lloyd_assign(
     state,
     moves,
@@ -98,21 +136,23 @@ def lloyd_assign(
 ):
     """The assignment step for the points of cells ``first_cell:stop_cell``.
 
-    ``state`` is ``(centers, labels, upper, lower, half_gap, shift)``: every
-    point keeps an upper bound on the distance to its center and a lower bound
-    on the distance to any other center (Hamerly's bounds). The bounds first
-    follow the last update's center moves (``moves``: the largest shift, whose
-    center, the second largest, and whether a center was relocated); then only
-    points whose bounds fail are looked at again, and only against the centers
-    their cell allows. Points that change center are written, with the center
-    they leave, from position ``cell_starts[first_cell]`` of ``changed`` and
-    ``changed_from``; returns how many.
+    ``state`` is made by ``_kmeans._lloyd_state``: every point keeps an upper
+    bound on the distance to its center and a lower bound on the distance to
+    any other center (Hamerly's bounds). The bounds first follow the last
+    update's center moves (``moves``: the largest shift, whose center, the
+    second largest, whether a center was relocated, and the margin for lists
+    made now); then only points whose bounds fail are looked at again, and only
+    against the centers their cell lists. Points that change center are
+    written, with the center they leave, from position
+    ``cell_starts[first_cell]`` of ``changed`` and ``changed_from``; returns
+    how many.
     """
-    centers, labels, upper, lower, half_gap, shift, changed, changed_from = state
-    largest, largest_at, second_largest, relocated = moves
+    centers, labels, upper, lower, half_gap, shift, changed, changed_from = state[:8]
+    largest, largest_at, second_largest, relocated, margin = moves
     n_centers = centers.shape[0]
     everyone = np.arange(n_centers)
     candidates = np.empty(n_centers, dtype=np.int64)
+    near = np.empty(n_centers)
     n_changed = 0
     write = cell_starts[first_cell]
     for cell in range(first_cell, stop_cell):
@@ -132,12 +172,15 @@ def lloyd_assign(
             if upper[i] <= limit:
                 continue
             if n_candidates < 0:
-                n_candidates, others_bound = cell_candidates(
+                n_candidates, others_bound = _cell_list(
+                    state,
+                    cell,
                     cell_lows[cell],
                     cell_lows[cell] + cell_size,
-                    centers,
                     everyone,
                     candidates,
+                    near,
+                    margin,
                 )
             best, best_distance, second_distance = 0, np.inf, others_bound
             for k in range(n_candidates):
@@ -228,9 +271,12 @@ def lloyd_move(points, weights, centers, sums, totals, upper, shift, n_fixed):
 
 
 @njit(cache=True, nogil=True)
-def lloyd_gaps(centers, half_gap, shift, relocated):
+def lloyd_gaps(state, relocated):
     """``half_gap``: half the distance from each center to its nearest other;
-    returns the moves that the next assignment applies to the bounds."""
+    adds the largest shift to the drift; returns the moves that the next
+    assignment applies to the bounds, and the margin of the cell lists it makes
+    (a few times the last largest shift: lists last a few iterations)."""
+    centers, half_gap, shift, drift = state[0], state[4], state[5], state[13]
     n_centers = centers.shape[0]
     largest, largest_at, second_largest = 0.0, -1, 0.0
     for j in range(n_centers):
@@ -246,76 +292,5 @@ def lloyd_gaps(centers, half_gap, shift, relocated):
                     nearest_other, squared_distance(centers, j, centers, other)
                 )
         half_gap[j] = 0.5 * np.sqrt(nearest_other)
-    return largest, largest_at, second_largest, relocated
-
-
-@njit(cache=True, nogil=True)
-def full_sums(points, weights, labels, sums, totals, sum_block):
-    """``sums`` and ``totals`` of every point, added block by block of
-    ``sum_block`` points, as the threads of ``_kmeans._lloyd`` add them."""
-    n_centers, n_channels = sums.shape
-    block_sums = np.empty((n_centers, n_channels))
-    block_totals = np.empty(n_centers)
-    sums[:] = 0.0
-    totals[:] = 0.0
-    for start in range(0, points.shape[0], sum_block):
-        block_sums[:] = 0.0
-        block_totals[:] = 0.0
-        stop = min(start + sum_block, points.shape[0])
-        lloyd_sums(points, weights, labels, block_sums, block_totals, start, stop)
-        for j in range(n_centers):
-            totals[j] += block_totals[j]
-            for channel in range(n_channels):
-                sums[j, channel] += block_sums[j, channel]
-
-
-@njit(cache=True, nogil=True)
-def lloyd(state, points, weights, cells, sum_block, max_iter, tolerance, n_fixed):
-    """Weighted Lloyd iterations on one thread, from ``state`` (as for
-    ``lloyd_assign``, updated in place); returns the number of center updates.
-
-    The same steps as ``_kmeans._lloyd`` hands to threads, in the same order,
-    so that both give the same centers to the last bit. The first ``n_fixed``
-    centers (reserved colors) take their points but never move. Stops when no
-    label changes, when the squared center shifts sum to at most
-    ``tolerance``, or after ``max_iter`` center updates.
-    """
-    centers, labels, upper, lower, half_gap, shift, changed, changed_from = state
-    order, cell_starts, cell_lows, cell_size = cells
-    n_centers, n_channels = centers.shape
-    n_cells = cell_starts.shape[0] - 1
-    sums = np.empty((n_centers, n_channels))
-    totals = np.empty(n_centers)
-    moves = (0.0, -1, 0.0, False)
-    summed = False
-    n_iter = 0
-    for iteration in range(max_iter + 1):
-        n_changed = lloyd_assign(
-            state, moves, points, order, cell_starts, cell_lows, cell_size, 0, n_cells
-        )
-        if (iteration > 0 and n_changed == 0) or iteration == max_iter:
-            break
-        if summed:
-            lloyd_shift_sums(
-                points,
-                weights,
-                labels,
-                sums,
-                totals,
-                changed,
-                changed_from,
-                0,
-                n_changed,
-            )
-        else:
-            full_sums(points, weights, labels, sums, totals, sum_block)
-        total_shift, relocated = lloyd_move(
-            points, weights, centers, sums, totals, upper, shift, n_fixed
-        )
-        # A relocated center's sums are not those of its points: add them anew.
-        summed = not relocated
-        n_iter = iteration + 1
-        if total_shift <= tolerance:
-            break
-        moves = lloyd_gaps(centers, half_gap, shift, relocated)
-    return n_iter
+    drift[0] += largest
+    return largest, largest_at, second_largest, relocated, _LIST_SHIFTS * largest

@@ -109,8 +109,7 @@ def test_lloyd_has_the_iterates_of_plain_lloyd(
     china_pixels, n_iter, n_fixed, n_threads, monkeypatch
 ):
     # With n_fixed, the first centers (reserved colors) take points but stay put.
-    # One thread runs the compiled loop, two the steps handed to threads.
-    monkeypatch.setattr(_kmeans, "_MIN_PARALLEL_POINTS", 0)
+    # The steps go to one thread or to two.
     monkeypatch.setattr(_threads, "_idle_cores", lambda: 2)
     colors, counts = distinct_colors(china_pixels[::3])
     points, weights = colors / 255.0, counts.astype(np.float64)
