@@ -76,7 +76,7 @@ class ColorHistogram(TransformerMixin, BaseEstimator):
     >>> features.sum(axis=1).round(6)
     array([1., 1., 1.])
     >>> histogram.get_feature_names_out()[:2]
-    array(['colorhistogram_#c7d6e3', 'colorhistogram_#0e1007'], dtype=object)
+    array(['colorhistogram_#c7d6e5', 'colorhistogram_#0f1108'], dtype=object)
     """
 
     _parameter_constraints: dict = {
