@@ -31,9 +31,9 @@ _CALIBRATION_ITER = 10
 _SUM_BLOCK = 1 << 14
 # Cells keep lists of up to this many candidate centers between iterations.
 _MAX_LISTED = 64
-# Seeding on every point costs about points x clusters: up to this many points
-# per cluster, it is cheap enough to seed there when the coarse level is thin.
-_SEED_POINTS_PER_CLUSTER = 64
+# A level seeds the palette only if its cells hide at most this share of the
+# error of the palette it gives (a smooth sky: a few cells hold most colors).
+_MAX_HIDDEN_ERROR = 0.5
 # k-means++ runs on the coarse level, the best kept, up to this many clusters.
 _SEED_RUNS = 3
 _MAX_RUNS_CLUSTERS = 64
@@ -42,12 +42,13 @@ _MAX_RUNS_CLUSTERS = 64
 def weighted_kmeans(points, weights, n_clusters, random_state, *, tol=1e-4, fixed=None):
     """Centers of a weighted k-means of ``points``, seeded by k-means++.
 
-    Where the points fill enough cells of a 32-per-axis grid (see
-    ``_seed_level``), k-means++ and Lloyd's iterations run to convergence on the
-    cells' weighted means first (the best of 3 runs by their inertia, up to 64
-    clusters), then Lloyd's iterations refine on every point until converged,
-    at most ``max(10, 7680 // n_clusters)`` of them.
-    Otherwise Lloyd's iterations run on the points to convergence.
+    k-means++ and Lloyd's iterations run to convergence on the weighted means
+    of the cells of a 32-per-axis grid first (the best of 3 runs by their
+    inertia, up to 64 clusters), where the points fill 4 cells per cluster and
+    the cells hide at most half the error of the palette found there; else on
+    a 64-per-axis grid, on the same terms; else on the points themselves. Then
+    Lloyd's iterations refine on every point until converged, at most
+    ``max(10, 7680 // n_clusters)`` of them.
 
     Parameters
     ----------
@@ -76,37 +77,20 @@ def weighted_kmeans(points, weights, n_clusters, random_state, *, tol=1e-4, fixe
     fixed = _as_centers(fixed, points.shape[1])
     tolerance = tol * np.mean(_weighted_variance(points, weights))
     fine = _level(points, weights)
-    levels = [(*fine, 300)]
-    coarse = _seed_level(points, weights, n_clusters)
-    if coarse is not None:
-        levels = [
-            (*coarse, 300),
-            (*fine, _fine_max_iter(n_clusters)),
-        ]
-
-    seed_points, seed_weights, seed_grid, _ = levels[0]
-    # k-means++ lands in a worse optimum now and then: on a coarse level, runs
-    # are cheap, and the best of a few is kept (scikit-learn's n_init).
-    n_runs = (
-        _SEED_RUNS if coarse is not None and n_clusters <= _MAX_RUNS_CLUSTERS else 1
-    )
-    best, total_iter = None, 0
-    for _ in range(n_runs):
-        seeds = _seeds(
-            seed_points, seed_weights, n_clusters - len(fixed), random_state, fixed
+    total_iter = 0
+    for level, residual in _seed_levels(points, weights, n_clusters, fine):
+        centers, inertia, n_iter = _seeded(
+            level, n_clusters, random_state, fixed, tolerance, several=level is not fine
         )
-        start = np.concatenate([fixed, seed_points[seeds]])
-        centers, n_iter = _lloyd(levels[0][:3], start, 300, tolerance, len(fixed))
         total_iter += n_iter
-        if n_runs > 1:
-            _, distances = nearest_center(seed_points, centers, seed_grid)
-            inertia = np.sum(seed_weights * distances)
-            if best is None or inertia < best[0]:
-                best = (inertia, centers)
-    if best is not None:
-        centers = best[1]
-    for *level, max_iter in levels[1:]:
-        centers, n_iter = _lloyd(level, centers, max_iter, tolerance, len(fixed))
+        # A level whose cells hide more error than the palette makes cannot
+        # place the palette: seed again on a finer one.
+        if residual <= _MAX_HIDDEN_ERROR * inertia:
+            break
+    if level is not fine:
+        centers, n_iter = _lloyd(
+            fine, centers, _fine_max_iter(n_clusters), tolerance, len(fixed)
+        )
         total_iter += n_iter
     return centers, total_iter
 
@@ -217,16 +201,19 @@ def _fine_max_iter(n_clusters):
     return max(_FINE_MIN_ITER, _FINE_ITERATIONS_TIMES_CLUSTERS // n_clusters)
 
 
-def _seeds(points, weights, n_clusters, random_state, given=None):
-    """k-means++ seeds, indices into ``points``, chosen around centers ``given``."""
+def _seeds(level, n_clusters, random_state, given=None):
+    """k-means++ seeds, indices into the points of ``level``, chosen around
+    centers ``given``."""
+    points, weights, grid = level
     given = _as_centers(given, points.shape[1])
     if n_clusters == 0:
         return np.empty(0, dtype=np.int64)
     n_trials = 2 + int(np.log(n_clusters + len(given)))
     n_draws = 1 + (n_clusters - (0 if len(given) else 1)) * n_trials
     uniforms = random_state.uniform(size=n_draws)
+    cells = (grid.cell_starts, grid.cell_lows, grid.cell_size)
     return kernels.kmeans_plusplus(
-        points, weights, n_clusters, uniforms, n_trials, given
+        points, weights, cells, n_clusters, uniforms, n_trials, given
     )
 
 
@@ -285,9 +272,10 @@ def smallest_kmeans(
     weights = np.asarray(weights, dtype=np.float64)
     tolerance = tol * np.mean(_weighted_variance(points, weights))
     fine = _level(points, weights)
-    coarse = _coarse_level(points, weights, max_clusters) or fine
+    coarse = _coarse_level(points, weights, max_clusters)
+    coarse = fine if coarse is None else coarse[:3]
     medium = _coarse_level(points, weights, max_clusters, 2 * _COARSE_CELLS_PER_AXIS)
-    medium = medium or fine
+    medium = fine if medium is None else medium[:3]
     fixed = _as_centers(fixed, points.shape[1])
     if max_clusters <= len(fixed):
         return fixed, target.meets(target.measure(fixed, final=True)), 0
@@ -308,7 +296,7 @@ def smallest_kmeans(
         return converge(centers, fine, max_iter or _fine_max_iter(len(centers)))
 
     size = min(max(_SEARCH_FIRST_SIZE, len(fixed) + 1), max_clusters)
-    seeds = _seeds(coarse[0], coarse[1], size - len(fixed), random_state, fixed)
+    seeds = _seeds(coarse, size - len(fixed), random_state, fixed)
     centers = converge(
         np.concatenate([fixed, coarse[0][seeds]]), coarse, _SEARCH_MAX_ITER
     )
@@ -378,19 +366,42 @@ def _next_size(low, low_gap, high, high_gap, precision, passed):
     return (low + high) // 2
 
 
-def _seed_level(points, weights, n_clusters):
-    """The level k-means++ seeds on: the coarse level, if it has cells enough.
+def _seed_levels(points, weights, n_clusters, fine):
+    """The levels to seed on, coarse to fine, each with the error its cells
+    hide (the weighted mean squared distance of the points to their cell's
+    mean): the means of the cells of a 32-per-axis grid, of a 64-per-axis grid,
+    while they have 4 cells per cluster, and last every point (``fine``)."""
+    for cells_per_axis in (_COARSE_CELLS_PER_AXIS, 2 * _COARSE_CELLS_PER_AXIS):
+        coarse = _coarse_level(points, weights, n_clusters, cells_per_axis)
+        if coarse is None:
+            break
+        *level, residual = coarse
+        yield tuple(level), residual
+    yield fine, 0.0
 
-    Seeds among too few cell means land in a worse optimum that refining does
-    not leave (a smooth sky at 256 colors: 0.3 dB below KMeans). Where the
-    coarse level has fewer than 16 cells per cluster and the points are few,
-    the seeds come from the points themselves; where the points are many, from
-    the coarse level while it has 4 cells per cluster.
+
+def _seeded(level, n_clusters, random_state, fixed, tolerance, several):
+    """k-means++ and Lloyd's iterations to convergence on ``level``:
+    ``(centers, inertia, n_iter)``, the inertia the weighted mean squared
+    distance to the centers.
+
+    k-means++ lands in a worse optimum now and then: with ``several``, on a
+    level cheap enough, the best of a few runs is kept (scikit-learn's
+    ``n_init``).
     """
-    coarse = _coarse_level(points, weights, n_clusters, cells_per_cluster=16)
-    if coarse is None and len(points) > _SEED_POINTS_PER_CLUSTER * n_clusters:
-        coarse = _coarse_level(points, weights, n_clusters, cells_per_cluster=4)
-    return coarse
+    level_points, level_weights, grid = level
+    n_runs = _SEED_RUNS if several and n_clusters <= _MAX_RUNS_CLUSTERS else 1
+    best, total_iter = None, 0
+    for _ in range(n_runs):
+        seeds = _seeds(level, n_clusters - len(fixed), random_state, fixed)
+        start = np.concatenate([fixed, level_points[seeds]])
+        centers, n_iter = _lloyd(level, start, 300, tolerance, len(fixed))
+        total_iter += n_iter
+        _, distances = nearest_center(level_points, centers, grid)
+        inertia = np.average(distances, weights=level_weights)
+        if best is None or inertia < best[1]:
+            best = (centers, inertia)
+    return (*best, total_iter)
 
 
 def _coarse_level(
@@ -400,7 +411,9 @@ def _coarse_level(
     cells_per_axis=_COARSE_CELLS_PER_AXIS,
     cells_per_cluster=4,
 ):
-    """Weighted means of the cells of a grid, if they are enough points."""
+    """Weighted means of the cells of a grid, if they are enough points: the
+    level ``(means, weights, grid)`` and the error the cells hide, the weighted
+    mean squared distance of the points to their cell's mean."""
     if points.shape[1] > MAX_GRID_DIMENSIONS:
         return None
     coarse = build_grid(points, cells_per_axis)
@@ -414,7 +427,8 @@ def _coarse_level(
         )
         / cell_weights[:, None]
     )
-    return _level(cell_means, cell_weights)
+    hidden = np.sum((points - cell_means[coarse.cell_of_point]) ** 2, axis=1)
+    return (*_level(cell_means, cell_weights), np.average(hidden, weights=weights))
 
 
 def _level(points, weights):

@@ -30,7 +30,7 @@ def _draw(cumulative, target):
 
 
 @njit(cache=True, nogil=True)
-def kmeans_plusplus(points, weights, n_centers, uniforms, n_trials, given):
+def kmeans_plusplus(points, weights, cells, n_centers, uniforms, n_trials, given):
     """Weighted greedy k-means++ seeding, as scikit-learn's ``kmeans_plusplus``.
 
     ``uniforms`` holds ``1 + (n_centers - 1) * n_trials`` draws from U[0, 1)
@@ -38,9 +38,15 @@ def kmeans_plusplus(points, weights, n_centers, uniforms, n_trials, given):
     state decides everything. Returns the indices of the seeds. Centers
     ``given`` (shape ``(n_given, n_channels)``, reserved colors) count as chosen
     already: every seed is then drawn by its distance to them, the first too.
-    Plain loops rather than numpy calls: each of those would be compiled too.
+
+    ``cells`` is ``(cell_starts, cell_lows, cell_size)`` of a grid whose cells
+    hold the points in order (a level of ``_kmeans``): a cell farther from a
+    candidate than its points are from their closest seed keeps its share of
+    the potential, and is not looked at point by point. Plain loops rather
+    than numpy calls: each of those would be compiled too.
     """
-    n_points = points.shape[0]
+    cell_starts = cells[0]
+    n_points, n_cells = points.shape[0], cell_starts.shape[0] - 1
     chosen = np.empty(n_centers, dtype=np.int64)
     closest = np.empty(n_points)
     potential = np.empty(n_points)
@@ -59,8 +65,13 @@ def kmeans_plusplus(points, weights, n_centers, uniforms, n_trials, given):
             closest[i] = np.inf
             for j in range(given.shape[0]):
                 closest[i] = min(closest[i], squared_distance(points, i, given, j))
-    candidate_closest = np.empty(n_points)
-    best_closest = np.empty(n_points)
+    # Each cell's largest distance to the closest seed, and its potential.
+    cell_largest = np.zeros(n_cells)
+    cell_potential = np.zeros(n_cells)
+    for cell in range(n_cells):
+        for i in range(cell_starts[cell], cell_starts[cell + 1]):
+            cell_potential[cell] += weights[i] * closest[i]
+            cell_largest[cell] = max(cell_largest[cell], closest[i])
     draw = 1
     for center in range(start, n_centers):
         total = 0.0
@@ -71,21 +82,54 @@ def kmeans_plusplus(points, weights, n_centers, uniforms, n_trials, given):
         for _ in range(n_trials):
             candidate = _draw(potential, uniforms[draw] * total)
             draw += 1
-            candidate_total = 0.0
-            for i in range(n_points):
-                distance = min(
-                    closest[i], squared_distance(points, i, points, candidate)
-                )
-                candidate_closest[i] = distance
-                candidate_total += weights[i] * distance
-            if candidate_total < best_potential:
-                best_index, best_potential = candidate, candidate_total
-                for i in range(n_points):
-                    best_closest[i] = candidate_closest[i]
+            candidate_potential = _potential_with(
+                points, weights, closest, cells, cell_largest, cell_potential,
+                candidate, False,
+            )  # fmt: skip
+            if candidate_potential < best_potential:
+                best_index, best_potential = candidate, candidate_potential
         chosen[center] = best_index
-        for i in range(n_points):
-            closest[i] = best_closest[i]
+        _potential_with(
+            points, weights, closest, cells, cell_largest, cell_potential,
+            best_index, True,
+        )  # fmt: skip
     return chosen
+
+
+@njit(cache=True, nogil=True)
+def _potential_with(
+    points, weights, closest, cells, cell_largest, cell_potential, candidate, keep
+):
+    """The potential (weighted sum of squared distances to the closest seed)
+    once point ``candidate`` is a seed too; with ``keep``, it becomes one:
+    ``closest`` and the cells' largest distance and potential follow. A cell
+    whose box is at least its largest distance away from the candidate keeps
+    its potential as it is, added in the same order."""
+    cell_starts, cell_lows, cell_size = cells
+    n_channels = points.shape[1]
+    total = 0.0
+    for cell in range(cell_starts.shape[0] - 1):
+        gap_squared = 0.0
+        for channel in range(n_channels):
+            c = points[candidate, channel]
+            low = cell_lows[cell, channel]
+            gap = max(low - c, c - (low + cell_size[channel]), 0.0)
+            gap_squared += gap * gap
+        # Points sit on the box's faces up to rounding: shrink the gap a little.
+        if gap_squared * (1.0 - 1e-9) >= cell_largest[cell]:
+            total += cell_potential[cell]
+            continue
+        cell_total, largest = 0.0, 0.0
+        for i in range(cell_starts[cell], cell_starts[cell + 1]):
+            distance = min(closest[i], squared_distance(points, i, points, candidate))
+            cell_total += weights[i] * distance
+            largest = max(largest, distance)
+            if keep:
+                closest[i] = distance
+        if keep:
+            cell_potential[cell], cell_largest[cell] = cell_total, largest
+        total += cell_total
+    return total
 
 
 @njit(cache=True, nogil=True)
@@ -148,6 +192,7 @@ def lloyd_assign(
     how many.
     """
     centers, labels, upper, lower, half_gap, shift, changed, changed_from = state[:8]
+    lists, n_listed, list_bounds, listed_at, list_margins, drift = state[8:]
     largest, largest_at, second_largest, relocated, margin = moves
     n_centers = centers.shape[0]
     everyone = np.arange(n_centers)
@@ -156,6 +201,22 @@ def lloyd_assign(
     n_changed = 0
     write = cell_starts[first_cell]
     for cell in range(first_cell, stop_cell):
+        # In a cell with a list, a point's lower bound is on the distance to
+        # the listed centers other than its own, which moved at most
+        # ``cell_shift``; the others are at least ``others`` away. Without a
+        # list, it is on every other center, and the largest shift applies.
+        cell_shift, others, folded = -1.0, np.inf, np.inf
+        if n_listed[cell] >= 0:
+            cell_shift = 0.0
+            for k in range(n_listed[cell]):
+                cell_shift = max(cell_shift, shift[lists[cell, k]])
+            moved = drift[0] - listed_at[cell]
+            others = max(np.sqrt(list_bounds[cell]) - moved, 0.0)
+            if moved > 0.5 * list_margins[cell]:
+                # The list no longer holds every center that can be nearest:
+                # dropped, the others' bound goes into the points' bounds.
+                n_listed[cell] = -1
+                folded, others = others, np.inf
         n_candidates, others_bound = -1, 0.0
         for position in range(cell_starts[cell], cell_starts[cell + 1]):
             i = order[position]
@@ -163,9 +224,11 @@ def lloyd_assign(
                 upper[i], lower[i] = np.inf, 0.0
             else:
                 upper[i] += shift[labels[i]]
-                other = second_largest if labels[i] == largest_at else largest
-                lower[i] = max(lower[i] - other, 0.0)
-            limit = max(half_gap[labels[i]], lower[i])
+                other = cell_shift
+                if other < 0.0:
+                    other = second_largest if labels[i] == largest_at else largest
+                lower[i] = min(max(lower[i] - other, 0.0), folded)
+            limit = max(half_gap[labels[i]], min(lower[i], others))
             if upper[i] <= limit:
                 continue
             upper[i] = np.sqrt(squared_distance(points, i, centers, labels[i]))

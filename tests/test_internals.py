@@ -130,17 +130,65 @@ def test_kmeans_plusplus_seeds_are_distinct_points_by_weight():
     points = np.concatenate(
         [rng.normal(loc, 0.01, size=(50, 3)) for loc in (0, 1, 2, 3)]
     )
-    weights = np.ones(len(points))
-    uniforms = np.random.RandomState(0).uniform(size=1 + 3 * 3)
-    none = np.empty((0, 3))
-    seeds = _kmeans_kernels.kmeans_plusplus(points, weights, 4, uniforms, 3, none)
+    level = _kmeans._level(points, np.ones(len(points)))
+    seeds = _kmeans._seeds(level, 4, np.random.RandomState(0))
     # Greedy k-means++ puts one seed in each of four far-apart blobs.
-    assert sorted(seeds // 50) == [0, 1, 2, 3]
+    assert sorted(np.rint(level[0][seeds, 0])) == [0, 1, 2, 3]
     # Around two given centers in two blobs, the two seeds go to the other two.
     given = np.array([[0.0, 0.0, 0.0], [2.0, 2.0, 2.0]])
-    uniforms = np.random.RandomState(0).uniform(size=1 + 2 * 3)
-    seeds = _kmeans_kernels.kmeans_plusplus(points, weights, 2, uniforms, 3, given)
-    assert sorted(seeds // 50) == [1, 3]
+    seeds = _kmeans._seeds(level, 2, np.random.RandomState(0), given)
+    assert sorted(np.rint(level[0][seeds, 0])) == [1, 3]
+
+
+def _kmeans_plusplus_by_brute_force(level, n_centers, uniforms, n_trials):
+    """Greedy k-means++ looking at every point for every candidate, adding the
+    potential cell by cell as the kernel does."""
+    points, weights, grid = level
+    starts = grid.cell_starts
+
+    def potential(closest):
+        total = 0.0
+        for cell in range(len(starts) - 1):
+            cell_total = 0.0
+            for i in range(starts[cell], starts[cell + 1]):
+                cell_total += weights[i] * closest[i]
+            total += cell_total
+        return total
+
+    def drawn(closest, u):
+        cumulative = np.cumsum(weights * closest)
+        index = np.searchsorted(cumulative, u * cumulative[-1], side="right")
+        return min(index, len(points) - 1)
+
+    chosen = [drawn(np.ones(len(points)), uniforms[0])]
+    closest = ((points - points[chosen[0]]) ** 2).sum(axis=1)
+    draw = 1
+    for _ in range(1, n_centers):
+        best, best_potential, best_closest = None, np.inf, None
+        for _ in range(n_trials):
+            candidate = drawn(closest, uniforms[draw])
+            draw += 1
+            with_it = np.minimum(closest, ((points - points[candidate]) ** 2).sum(1))
+            if (value := potential(with_it)) < best_potential:
+                best, best_potential, best_closest = candidate, value, with_it
+        chosen.append(best)
+        closest = best_closest
+    return np.array(chosen)
+
+
+@pytest.mark.parametrize("n_centers", [2, 8, 40])
+def test_kmeans_plusplus_skipping_far_cells_equals_brute_force(china_pixels, n_centers):
+    colors, counts = distinct_colors(china_pixels[::40])
+    level = _kmeans._level(colors.astype(np.float64), counts.astype(np.float64))
+    n_trials = 2 + int(np.log(n_centers))
+    uniforms = np.random.RandomState(1).uniform(size=1 + (n_centers - 1) * n_trials)
+    grid = level[2]
+    cells = (grid.cell_starts, grid.cell_lows, grid.cell_size)
+    seeds = _kmeans_kernels.kmeans_plusplus(
+        *level[:2], cells, n_centers, uniforms, n_trials, np.empty((0, 3))
+    )
+    expected = _kmeans_plusplus_by_brute_force(level, n_centers, uniforms, n_trials)
+    np.testing.assert_array_equal(seeds, expected)
 
 
 def test_weighted_distinct_colors_give_the_pixel_objective(china_pixels):
