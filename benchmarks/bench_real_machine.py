@@ -53,6 +53,8 @@ except ImportError:  # the anchor is optional: pip install ".[bench]"
     imagequant = None
 
 N_COLORS = (16, 64, 256)
+# Side of the square crops the Dask collection is made of, one chunk each.
+_CROP = 300
 SECTIONS = ("idle", "busy", "callers", "dask", "cold", "quality", "memory")
 
 
@@ -189,7 +191,13 @@ def _nothing():
 def parallel_callers(table, images, repeats):
     """``n_jobs=-1`` against ``n_jobs=1`` for quantize_images and GridSearchCV."""
     eight = list(images.values()) + [images["flower"][:, ::-1]]
-    pixels = images["china"].reshape(-1, 3)
+    # Four photos' pixels: each of the 12 fits takes about a tenth of a second.
+    pixels = np.concatenate(
+        [
+            images[name].reshape(-1, 3)
+            for name in ("china", "flower", "coffee", "rocket")
+        ]
+    )
 
     def batch(n_jobs):
         quantize_images(eight, n_colors=64, random_state=0, n_jobs=n_jobs)
@@ -230,9 +238,9 @@ def dask_threads(table, images, repeats):
     rng = np.random.default_rng(0)
     crops = []
     for image in list(images.values()) * 3:
-        y = rng.integers(0, image.shape[0] - 256)
-        x = rng.integers(0, image.shape[1] - 256)
-        crops.append(image[y : y + 256, x : x + 256])
+        y = rng.integers(0, image.shape[0] - _CROP + 1)
+        x = rng.integers(0, image.shape[1] - _CROP + 1)
+        crops.append(image[y : y + _CROP, x : x + _CROP])
     stack = np.stack(crops)
     times = {}
     for threads in (1, 2):
@@ -245,7 +253,7 @@ def dask_threads(table, images, repeats):
             ) as cluster,
             Client(cluster),
         ):
-            array = da.from_array(stack, chunks=(1, 256, 256, 3)).persist()
+            array = da.from_array(stack, chunks=(1, _CROP, _CROP, 3)).persist()
 
             def run():
                 quantizer = DaskColorQuantizer(ColorQuantizer(64, random_state=0))
