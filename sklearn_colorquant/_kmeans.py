@@ -34,21 +34,21 @@ _MAX_LISTED = 64
 # A level seeds the palette only if its cells hide at most this share of the
 # error of the palette it gives (a smooth sky: a few cells hold most colors).
 _MAX_HIDDEN_ERROR = 0.5
-# k-means++ runs on the coarse level, the best kept, up to this many clusters.
-_SEED_RUNS = 3
-_MAX_RUNS_CLUSTERS = 64
+# k-means++ runs on a coarse level, the best kept: (up to this many clusters,
+# this many runs). A run costs about in proportion to the number of clusters.
+_SEED_RUNS = ((16, 5), (64, 3))
 
 
 def weighted_kmeans(points, weights, n_clusters, random_state, *, tol=1e-4, fixed=None):
     """Centers of a weighted k-means of ``points``, seeded by k-means++.
 
     k-means++ and Lloyd's iterations run to convergence on the weighted means
-    of the cells of a 32-per-axis grid first (the best of 3 runs by their
-    inertia, up to 64 clusters), where the points fill 4 cells per cluster and
-    the cells hide at most half the error of the palette found there; else on
-    a 64-per-axis grid, on the same terms; else on the points themselves. Then
-    Lloyd's iterations refine on every point until converged, at most
-    ``max(10, 7680 // n_clusters)`` of them.
+    of the cells of a 32-per-axis grid first (the best of 5 runs by their
+    inertia up to 16 clusters, of 3 up to 64), where the points fill 4 cells
+    per cluster and the cells hide at most half the error of the palette found
+    there; else on a 64-per-axis grid, on the same terms; else on the points
+    themselves. Then Lloyd's iterations refine on every point until converged,
+    at most ``max(10, 7680 // n_clusters)`` of them.
 
     Parameters
     ----------
@@ -390,7 +390,9 @@ def _seeded(level, n_clusters, random_state, fixed, tolerance, several):
     ``n_init``).
     """
     level_points, level_weights, grid = level
-    n_runs = _SEED_RUNS if several and n_clusters <= _MAX_RUNS_CLUSTERS else 1
+    n_runs = 1
+    if several:
+        n_runs = next((n for most, n in _SEED_RUNS if n_clusters <= most), 1)
     best, total_iter = None, 0
     for _ in range(n_runs):
         seeds = _seeds(level, n_clusters - len(fixed), random_state, fixed)
