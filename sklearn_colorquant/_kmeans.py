@@ -422,16 +422,10 @@ def _coarse_level(
     coarse = build_grid(points, cells_per_axis)
     if len(coarse.cell_lows) < cells_per_cluster * n_clusters:
         return None
-    cell_weights = np.bincount(coarse.cell_of_point, weights=weights)
-    cell_means = (
-        np.stack(
-            [np.bincount(coarse.cell_of_point, weights=weights * c) for c in points.T],
-            axis=1,
-        )
-        / cell_weights[:, None]
+    means, cell_weights, hidden = kernels.cell_means(
+        points, weights, coarse.cell_of_point, len(coarse.cell_lows)
     )
-    hidden = np.sum((points - cell_means[coarse.cell_of_point]) ** 2, axis=1)
-    return (*_level(cell_means, cell_weights), np.average(hidden, weights=weights))
+    return (*_level(means, cell_weights), hidden)
 
 
 def _level(points, weights):

@@ -16,6 +16,48 @@ _LIST_SHIFTS = 4.0
 
 
 @njit(cache=True, nogil=True)
+def weighted_variance(points, weights):
+    """The weighted variance of ``points`` along each channel, in two passes."""
+    n_points, n_channels = points.shape
+    mean, variance, total = np.zeros(n_channels), np.zeros(n_channels), 0.0
+    for i in range(n_points):
+        total += weights[i]
+        for channel in range(n_channels):
+            mean[channel] += weights[i] * points[i, channel]
+    for channel in range(n_channels):
+        mean[channel] /= total
+    for i in range(n_points):
+        for channel in range(n_channels):
+            deviation = points[i, channel] - mean[channel]
+            variance[channel] += weights[i] * deviation * deviation
+    for channel in range(n_channels):
+        variance[channel] /= total
+    return variance
+
+
+@njit(cache=True, nogil=True)
+def cell_means(points, weights, cell_of_point, n_cells):
+    """The weighted mean and weight of each cell's points, and the error the
+    cells hide: the weighted mean squared distance of the points to their
+    cell's mean. ``(means, cell_weights, hidden)``."""
+    n_points, n_channels = points.shape
+    means, cell_weights = np.zeros((n_cells, n_channels)), np.zeros(n_cells)
+    for i in range(n_points):
+        cell = cell_of_point[i]
+        cell_weights[cell] += weights[i]
+        for channel in range(n_channels):
+            means[cell, channel] += weights[i] * points[i, channel]
+    for cell in range(n_cells):
+        for channel in range(n_channels):
+            means[cell, channel] /= cell_weights[cell]
+    hidden, total = 0.0, 0.0
+    for i in range(n_points):
+        total += weights[i]
+        hidden += weights[i] * squared_distance(points, i, means, cell_of_point[i])
+    return means, cell_weights, hidden / total
+
+
+@njit(cache=True, nogil=True)
 def _draw(cumulative, target):
     """The first index whose cumulative weight exceeds ``target`` (numpy's
     ``searchsorted(..., side="right")``), at most the last index."""

@@ -15,7 +15,7 @@ from sklearn.utils.validation import (
 )
 
 from . import _threads
-from ._assign import PaletteIndex, nearest_center
+from ._assign import PaletteIndex, build_grid, nearest_center
 from ._codebooks import CODEBOOK_NAMES, learn_centers
 from ._color_spaces import (
     COLOR_SPACES,
@@ -347,11 +347,12 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
             palette = np.concatenate([reserved, palette[len(reserved) :]])
             palette = self._distinguishable(_unique_rows(palette), X.dtype)
 
+        grid = build_grid(working_colors)
         for reorders in range(_MAX_REORDERS + 1):
             # The centers are the palette as stored, so that a pixel equal to a
             # palette color maps to that color exactly.
             centers = to_working(palette, X.dtype, self.color_space)
-            labels, distances = nearest_center(working_colors, centers)
+            labels, distances = nearest_center(working_colors, centers, grid)
             usage = np.bincount(labels, weights=counts, minlength=len(palette))
             order = _most_used_first(palette, usage, len(reserved))
             if (
