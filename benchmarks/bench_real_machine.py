@@ -404,9 +404,9 @@ def main(argv=None):
     if "busy" in args.sections:
         idle_and_busy(table, images, args.repeats, busy=True)
     if "callers" in args.sections:
-        parallel_callers(table, images, max(1, args.repeats // 2))
+        parallel_callers(table, images, args.repeats)
     if "dask" in args.sections:
-        dask_threads(table, images, max(1, args.repeats // 2))
+        dask_threads(table, images, args.repeats)
     if "cold" in args.sections:
         cold_start(table, args.repeats)
     if "quality" in args.sections:

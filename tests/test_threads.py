@@ -183,3 +183,26 @@ def test_errors_in_a_block_reach_the_caller(many_cores):
 def test_n_threads_is_checked(china_pixels, n_threads):
     with pytest.raises(ValueError, match="n_threads"):
         ColorQuantizer(4, n_threads=n_threads).fit(china_pixels)
+
+
+def test_dask_blocks_run_on_one_thread(china, many_cores, thread_counts):
+    pytest.importorskip("dask")
+    from sklearn_colorquant.dask import _block_labels
+
+    quantizer = ColorQuantizer(256, random_state=0).fit(china.reshape(-1, 3))
+    thread_counts.clear()
+    labels = _block_labels(china, quantizer, 3)
+    assert {count for _, count in thread_counts} == {1}
+    # The same lookup outside a Dask block does use the threads.
+    thread_counts.clear()
+    np.testing.assert_array_equal(quantizer._pixel_labels(china.reshape(-1, 3)), labels)
+    assert max(count for _, count in thread_counts) > 1
+
+
+def test_tasks_on_a_dask_worker_see_one_thread(many_cores):
+    distributed = pytest.importorskip("distributed")
+    with distributed.Client(
+        processes=False, n_workers=1, threads_per_worker=2, dashboard_address=None
+    ) as client:
+        assert client.submit(_threads.available).result() == 1
+    assert _threads.available() == 8
