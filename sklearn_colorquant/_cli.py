@@ -232,12 +232,22 @@ def main(argv=None):
 
 # The file each thread is working on, for the notes its warnings become.
 _current = threading.local()
+# Notes come from the threads that quantize files, errors from the main thread.
+_stderr_lock = threading.Lock()
+
+
+def _say_on_stderr(line):
+    """One whole line on standard error: ``print`` writes the text and its
+    newline apart, and two threads printing at once interleave them."""
+    with _stderr_lock:
+        sys.stderr.write(line + "\n")
+        sys.stderr.flush()
 
 
 def _note(message, category, filename, lineno, file=None, line=None):
     path = getattr(_current, "path", None)
     where = f"{path}: " if path is not None else ""
-    print(f"colorquant: {where}note: {' '.join(str(message).split())}", file=sys.stderr)
+    _say_on_stderr(f"colorquant: {where}note: {' '.join(str(message).split())}")
 
 
 def _check_quantize_args(parser, args):
@@ -272,7 +282,7 @@ class _Run:
 
     def fail(self, path, message):
         self.failures += 1
-        print(f"colorquant: {path}: {message}", file=sys.stderr)
+        _say_on_stderr(f"colorquant: {path}: {message}")
 
     def quantize(self):
         args = self.args
@@ -413,7 +423,7 @@ class _Run:
             line += f", {report.seconds:.2f} s"
         self.say(line)
         for note in report.notes:
-            print(f"colorquant: {report.source}: note: {note}", file=sys.stderr)
+            _say_on_stderr(f"colorquant: {report.source}: note: {note}")
 
     def _save_palette(self, quantizer):
         path = Path(self.args.save_palette)

@@ -493,3 +493,33 @@ def test_files_are_streamed_one_at_a_time(tmp_path, monkeypatch, shared):
         assert len(alive_at_read) == 10
         alive_at_read = alive_at_read[5:]
     assert max(alive_at_read) == (0, 0)
+
+
+def test_stderr_lines_are_written_whole(monkeypatch):
+    # The fuzz test above once saw an empty line: notes come from the threads
+    # that quantize files and errors from the main thread, and ``print`` writes
+    # a text and its newline apart, so two lines at once could interleave.
+    # Every line must reach standard error in one write.
+    from sklearn_colorquant import _cli
+
+    class Writes:
+        def __init__(self):
+            self.calls = []
+
+        def write(self, text):
+            self.calls.append(text)
+
+        def flush(self):
+            pass
+
+    stderr = Writes()
+    monkeypatch.setattr(sys, "stderr", stderr)
+    _cli._current.path = "/in/file.png"
+    _cli._note("fewer colors than asked", UserWarning, "", 0)
+    _cli._Run(_cli.build_parser().parse_args(["quantize", "x.png"])).fail(
+        "x.png", "bad"
+    )
+    assert stderr.calls == [
+        "colorquant: /in/file.png: note: fewer colors than asked\n",
+        "colorquant: x.png: bad\n",
+    ]
