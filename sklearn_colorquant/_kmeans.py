@@ -133,6 +133,7 @@ def _lloyd(level, centers, max_iter, tolerance, n_fixed=0):
     # root of the number of centers (measured: about 60 distances a point at 256).
     assign_work = n_points / n_cells * (4 + 4 * n_centers**0.5)
     sums, totals, summed = None, None, False
+    empty_below = 0.5 * weights.min()
     n_iter = 0
     for iteration in range(max_iter + 1):
         blocks = run_blocks(assign, n_cells, work_per_item=assign_work)
@@ -153,7 +154,7 @@ def _lloyd(level, centers, max_iter, tolerance, n_fixed=0):
                 sums += partial_sums
                 totals += partial_totals
         total_shift, relocated = kernels.lloyd_move(
-            points, weights, centers, sums, totals, upper, shift, n_fixed
+            points, weights, centers, sums, totals, upper, shift, n_fixed, empty_below
         )
         summed = not relocated
         n_iter = iteration + 1

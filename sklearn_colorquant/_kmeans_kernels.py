@@ -184,12 +184,14 @@ def _cell_list(state, cell, box_low, box_high, everyone, candidates, near, margi
     centers have moved half of it since (they moved at most ``drift``, the sum
     of each update's largest shift): late iterations, where centers move
     little, reuse it instead of measuring the cell against every center.
+    ``lloyd_assign`` drops a list that has outlived its margin before it looks
+    at the cell's points: a list still here holds.
     """
     centers = state[0]
     lists, n_listed, list_bounds, listed_at, list_margins, drift = state[8:]
-    moved = drift[0] - listed_at[cell]
     n_candidates = n_listed[cell]
-    if n_candidates >= 0 and moved <= 0.5 * list_margins[cell]:
+    if n_candidates >= 0:
+        moved = drift[0] - listed_at[cell]
         for k in range(n_candidates):
             candidates[k] = lists[cell, k]
         reach = max(np.sqrt(list_bounds[cell]) - moved, 0.0)
@@ -338,23 +340,23 @@ def lloyd_shift_sums(
 
 
 @njit(cache=True, nogil=True)
-def lloyd_move(points, weights, centers, sums, totals, upper, shift, n_fixed):
+def lloyd_move(
+    points, weights, centers, sums, totals, upper, shift, n_fixed, empty_below
+):
     """The update step: centers from ``n_fixed`` on move to their weighted means
     and an empty one onto the worst-fit point. Returns ``(total squared shift,
     whether a center was relocated)``; fills ``shift``.
 
     Sums kept by moving changed points can leave an empty center a total of
-    rounding error rather than 0: emptiness is judged against the weights.
+    rounding error rather than 0: a center is empty when its total weight is
+    below ``empty_below``, half the smallest weight of a point.
     """
     n_centers, n_channels = centers.shape
     relocated = False
-    smallest_weight = np.inf
-    for i in range(weights.shape[0]):
-        smallest_weight = min(smallest_weight, weights[i])
     total_shift = 0.0
     for j in range(n_fixed, n_centers):
         squared = 0.0
-        if totals[j] < 0.5 * smallest_weight:
+        if totals[j] < empty_below:
             worst, worst_cost = 0, -1.0
             for i in range(points.shape[0]):
                 cost = weights[i] * upper[i] * upper[i]

@@ -125,6 +125,36 @@ def test_lloyd_has_the_iterates_of_plain_lloyd(
     assert done <= n_iter
 
 
+@pytest.mark.parametrize("n_threads", [1, 2])
+def test_empty_centers_move_onto_the_worst_fit_points(
+    china_pixels, n_threads, monkeypatch
+):
+    # Two copies of centers: ties go to the lowest index, so the copies get no
+    # point, and the update moves each onto the costliest point left.
+    monkeypatch.setattr(_threads, "_idle_cores", lambda: 2)
+    colors, counts = distinct_colors(china_pixels[::3])
+    points, weights = colors / 255.0, counts.astype(np.float64)
+    start = points[np.random.default_rng(1).choice(len(points), 8, replace=False)]
+    start = np.concatenate([start, start[:2]])
+    level = (points, weights, build_grid(points))
+    with _threads.limit(n_threads):
+        centers, done = _kmeans._lloyd(level, start, 1, 0.0)
+    assert done == 1
+    np.testing.assert_allclose(
+        centers[:8], _plain_lloyd(points, weights, start[:8], 1), atol=1e-12
+    )
+    cost = weights * _brute_nearest(points, start)[1]
+    worst = np.argmax(cost)
+    cost[worst] = 0.0
+    np.testing.assert_array_equal(centers[8:], points[[worst, np.argmax(cost)]])
+    # The iterations go on from there, bounds reset, as plain Lloyd's do.
+    with _threads.limit(n_threads):
+        later, _ = _kmeans._lloyd(level, centers, 5, 0.0)
+    np.testing.assert_allclose(
+        later, _plain_lloyd(points, weights, centers, 5), atol=1e-12
+    )
+
+
 def test_kmeans_plusplus_seeds_are_distinct_points_by_weight():
     rng = np.random.default_rng(0)
     points = np.concatenate(
