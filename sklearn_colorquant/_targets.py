@@ -11,6 +11,9 @@ from .metrics import _psnr_from_unit_mse
 
 # Colors drawn, by pixel count, to check a target while searching for the size.
 _SAMPLE_SIZE = 3_000
+# CIEDE2000 sums are added in blocks of this many colors, whatever the thread
+# count, so that every count gives the same mean.
+_DELTA_E_BLOCK = 1 << 14
 
 
 class QualityTarget:
@@ -95,11 +98,6 @@ class QualityTarget:
         unit = to_unit(colors, self.dtype)
         lab = rgb2lab(unit) if self.max_delta_e is not None else None
         return unit, weights, working, build_grid(working), lab
-
-
-# CIEDE2000 sums are added in blocks of this many colors, whatever the thread
-# count, so that every count gives the same mean.
-_DELTA_E_BLOCK = 1 << 14
 
 
 def _mean_delta_e_2000(lab, palette_lab, labels, weights):
