@@ -22,12 +22,17 @@ combined in block order: 1, 2 or 8 threads give identical results.
 import os
 import sys
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 # Blocks smaller than this (in the callers' units of work, about one distance
 # computation each) do not pay for handing them to another thread.
 MIN_BLOCK_WORK = 200_000
+# Busy cores: more readings of /proc/stat, this many seconds apart, while it
+# shows other threads running (a millisecond in all, on a busy machine only).
+_BUSY_READINGS = 4
+_BUSY_READING_GAP = 0.00025
 
 _local = threading.local()
 _pool = None
@@ -52,6 +57,8 @@ def available(n_threads=None):
     decided = getattr(_local, "limit", None)
     if decided is not None:
         count = decided
+    elif n_threads is not None and n_threads <= 1:
+        count = 1  # nothing to read
     elif _nested():
         count = 1
     else:
@@ -191,19 +198,28 @@ def _idle_cores():
     """Cores that no other thread is running on right now (Linux), else all.
 
     ``procs_running`` in ``/proc/stat`` counts the threads running or ready to
-    run, this one included; the least of a few readings leaves out the short
-    ones, such as the reading's own.
+    run, this one included. The least of a few readings over about a
+    millisecond leaves out the short ones: the reading's own, and threads
+    finishing up, such as joblib's right after a parallel call returns (the
+    refit that ``GridSearchCV(n_jobs=-1)`` runs next saw them every time).
     """
     try:
         cpus = len(os.sched_getaffinity(0))
-        readings = []
-        for _ in range(3):
-            with open("/proc/stat", "rb") as stat:
-                for line in stat:
-                    if line.startswith(b"procs_running"):
-                        readings.append(int(line.split()[1]))
-                        break
-        others = min(readings) - 1
+        others = _running() - 1
+        for _ in range(_BUSY_READINGS):
+            if others <= 0:
+                break
+            time.sleep(_BUSY_READING_GAP)
+            others = min(others, _running() - 1)
     except (AttributeError, OSError, ValueError):
         return os.cpu_count() or 1
     return max(1, cpus - max(others, 0))
+
+
+def _running():
+    """Threads running or ready to run on the machine, from ``/proc/stat``."""
+    with open("/proc/stat", "rb") as stat:
+        for line in stat:
+            if line.startswith(b"procs_running"):
+                return int(line.split()[1])
+    raise ValueError("no procs_running in /proc/stat")
