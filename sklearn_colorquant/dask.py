@@ -33,6 +33,8 @@ __all__ = ["DaskColorQuantizer"]
 _MAX_WORKER_LOSSES = 3
 # How often a fit checks that the workers its tasks are pinned to are alive.
 _WATCH_SECONDS = 0.5
+# How long fetching the merged histogram may take before the fit checks again.
+_FETCH_SECONDS = 10.0
 
 
 class DaskColorQuantizer(MetaEstimatorMixin, TransformerMixin, BaseEstimator):
@@ -373,15 +375,17 @@ class DaskColorQuantizer(MetaEstimatorMixin, TransformerMixin, BaseEstimator):
             future = client.compute(histogram)
             while True:
                 try:
-                    # Waits without fetching: a timeout in the middle of fetching
-                    # the histogram would fetch it again.
+                    # Waits without fetching, then fetches with a long timeout:
+                    # a fetch cut short by a timeout starts over from the
+                    # beginning, but a worker that dies holding the result must
+                    # not leave the fetch waiting forever either.
                     wait(future, timeout=_WATCH_SECONDS)
+                    return future.result(timeout=_FETCH_SECONDS)
                 except TimeoutError:
                     if pinned_to <= set(client.scheduler_info()["workers"]):
                         continue
                     future.cancel()
                     break
-                return future.result()
         raise RuntimeError(
             f"Workers holding the data left the cluster {_MAX_WORKER_LOSSES + 1} "
             "times during one fit; check the workers' logs (memory limits, "
