@@ -30,9 +30,10 @@ from contextlib import contextmanager
 # computation each) do not pay for handing them to another thread.
 MIN_BLOCK_WORK = 200_000
 # Busy cores: more readings of /proc/stat, this many seconds apart, while it
-# shows other threads running (a millisecond in all, on a busy machine only).
-_BUSY_READINGS = 4
-_BUSY_READING_GAP = 0.00025
+# shows other threads running (a fifth of a millisecond, on a busy machine only:
+# more would show in small fits).
+_BUSY_READINGS = 2
+_BUSY_READING_GAP = 0.0001
 
 _local = threading.local()
 _pool = None
@@ -198,7 +199,7 @@ def _idle_cores():
     """Cores that no other thread is running on right now (Linux), else all.
 
     ``procs_running`` in ``/proc/stat`` counts the threads running or ready to
-    run, this one included. The least of a few readings over about a
+    run, this one included. The least of a few readings over a fifth of a
     millisecond leaves out the short ones: the reading's own, and threads
     finishing up, such as joblib's right after a parallel call returns (the
     refit that ``GridSearchCV(n_jobs=-1)`` runs next saw them every time).

@@ -168,12 +168,12 @@ def test_threads_finishing_up_are_not_a_busy_machine(monkeypatch):
     # Right after a joblib call with processes returns, its threads are still
     # finishing up for a moment: GridSearchCV(n_jobs=-1)'s refit, which comes
     # next, read one idle core every time. /proc/stat is read again while it
-    # shows others, over about a millisecond: here the others have finished by
-    # the fourth reading (this thread counts itself in each).
+    # shows others, for a fifth of a millisecond: here the others have finished
+    # by the third reading (this thread counts itself in each).
     if not sys.platform.startswith("linux"):
         pytest.skip("reads /proc/stat")
     cpus = len(os.sched_getaffinity(0))
-    readings = iter([1 + cpus, 2, 2, 1, 1, 1])
+    readings = iter([1 + cpus, 2, 1, 1])
     monkeypatch.setattr(_threads, "_running", lambda: next(readings))
     assert _threads._idle_cores() == cpus
     # Others that stay are counted.
