@@ -61,7 +61,7 @@ def build_grid(points, cells_per_axis=None):
     return Grid(*kernels.grid_cells(points, cells_per_axis))
 
 
-def nearest_center(points, centers, grid=None):
+def nearest_center(points, centers, grid=None, *, ties=False):
     """Exact nearest center (lowest index on ties) and squared distance of each point.
 
     Parameters
@@ -70,46 +70,54 @@ def nearest_center(points, centers, grid=None):
     centers : ndarray of shape (n_centers, n_channels), float64
     grid : Grid, optional
         ``build_grid(points)``, when the caller reuses it across calls.
+    ties : bool
+        Also return which points are exactly as near another center as their
+        own: the only points whose center can change when the centers are
+        listed in another order.
 
     Returns
     -------
     labels : ndarray of shape (n_points,), int64
     distances : ndarray of shape (n_points,), float64
+    tied : ndarray of shape (n_points,), bool
+        Only with ``ties``.
     """
     points = np.ascontiguousarray(points, dtype=np.float64)
     centers = np.ascontiguousarray(centers, dtype=np.float64)
     labels = np.empty(len(points), dtype=np.int64)
     distances = np.empty(len(points), dtype=np.float64)
+    tied = np.zeros(len(points) if ties else 0, dtype=np.bool_)
     if len(points) <= 4 * len(centers):
         # Too few points to pay for a grid.
         run_blocks(
             lambda start, stop: kernels.nearest_brute(
-                points, centers, labels, distances, start, stop
+                points, centers, labels, distances, tied, start, stop
             ),
             len(points),
             work_per_item=len(centers),
         )
-        return labels, distances
-    grid = build_grid(points) if grid is None else grid
-    n_cells = len(grid.cell_lows)
-    run_blocks(
-        lambda first, stop: kernels.nearest_in_cells(
-            points,
-            grid.order,
-            grid.cell_starts,
-            grid.cell_lows,
-            grid.cell_size,
-            centers,
-            labels,
-            distances,
-            first,
-            stop,
-        ),
-        n_cells,
-        # About a dozen candidates per point, more for large palettes.
-        work_per_item=len(points) / n_cells * (8 + len(centers) ** 0.5),
-    )
-    return labels, distances
+    else:
+        grid = build_grid(points) if grid is None else grid
+        n_cells = len(grid.cell_lows)
+        run_blocks(
+            lambda first, stop: kernels.nearest_in_cells(
+                points,
+                grid.order,
+                grid.cell_starts,
+                grid.cell_lows,
+                grid.cell_size,
+                centers,
+                labels,
+                distances,
+                tied,
+                first,
+                stop,
+            ),
+            n_cells,
+            # About a dozen candidates per point, more for large palettes.
+            work_per_item=len(points) / n_cells * (8 + len(centers) ** 0.5),
+        )
+    return (labels, distances, tied) if ties else (labels, distances)
 
 
 def list_grid(centers, low, cell_size, cells_per_axis):

@@ -22,16 +22,21 @@ def squared_distance(points, i, centers, j):
 
 
 @njit(cache=True, nogil=True)
-def nearest_brute(points, centers, labels, distances, start, stop):
-    """Nearest center of the points ``start:stop`` by trying every center."""
+def nearest_brute(points, centers, labels, distances, tied, start, stop):
+    """Nearest center of the points ``start:stop`` by trying every center;
+    ``tied``, unless empty, marks the points as near another center."""
     for i in range(start, stop):
-        best, best_distance = 0, np.inf
+        best, best_distance, tie = 0, np.inf, False
         for j in range(centers.shape[0]):
             distance = squared_distance(points, i, centers, j)
             if distance < best_distance:
-                best, best_distance = j, distance
+                best, best_distance, tie = j, distance, False
+            elif distance == best_distance:
+                tie = True
         labels[i] = best
         distances[i] = best_distance
+        if tied.shape[0] > 0:
+            tied[i] = tie
 
 
 @njit(cache=True, nogil=True)
@@ -44,11 +49,13 @@ def nearest_in_cells(
     centers,
     labels,
     distances,
+    tied,
     first_cell,
     stop_cell,
 ):
     """Nearest center of the points of cells ``first_cell:stop_cell``, trying in
-    each cell only the centers that can win.
+    each cell only the centers that can win; ``tied``, unless empty, marks the
+    points as near another center as to their own.
 
     ``order`` lists the points cell by cell; the points of cell ``c`` are
     ``order[cell_starts[c]:cell_starts[c + 1]]`` and lie in the box from
@@ -66,14 +73,18 @@ def nearest_in_cells(
         )
         for position in range(start, stop):
             i = order[position]
-            best, best_distance = 0, np.inf
+            best, best_distance, tie = 0, np.inf, False
             for k in range(n_candidates):
                 j = candidates[k]
                 distance = squared_distance(points, i, centers, j)
                 if distance < best_distance:
-                    best, best_distance = j, distance
+                    best, best_distance, tie = j, distance, False
+                elif distance == best_distance:
+                    tie = True
             labels[i] = best
             distances[i] = best_distance
+            if tied.shape[0] > 0:
+                tied[i] = tie
 
 
 @njit(cache=True, nogil=True)

@@ -76,7 +76,7 @@ def weighted_kmeans(points, weights, n_clusters, random_state, *, tol=1e-4, fixe
     points = np.ascontiguousarray(points, dtype=np.float64)
     weights = np.asarray(weights, dtype=np.float64)
     fixed = _as_centers(fixed, points.shape[1])
-    tolerance = tol * np.mean(_weighted_variance(points, weights))
+    tolerance = tol * np.mean(kernels.weighted_variance(points, weights))
     fine = _level(points, weights)
     total_iter = 0
     for level, residual in _seed_levels(points, weights, n_clusters, fine):
@@ -120,6 +120,7 @@ def _lloyd(level, centers, max_iter, tolerance, n_fixed=0):
     cells = (grid.order, grid.cell_starts, grid.cell_lows, grid.cell_size)
     labels, upper, shift, changed, changed_from = (state[i] for i in (1, 2, 5, 6, 7))
     moves = (0.0, -1, 0.0, False, 0.0)
+    by_first = np.arange(n_centers)
 
     def assign(first, stop):
         return first, kernels.lloyd_assign(state, moves, points, *cells, first, stop)
@@ -161,7 +162,7 @@ def _lloyd(level, centers, max_iter, tolerance, n_fixed=0):
         n_iter = iteration + 1
         if total_shift <= tolerance:
             break
-        moves = kernels.lloyd_gaps(state, relocated)
+        moves = kernels.lloyd_gaps(state, relocated, by_first)
     return centers, n_iter
 
 
@@ -195,7 +196,7 @@ def refine_around(points, weights, fixed, centers, *, tol=1e-4):
     weights = np.asarray(weights, dtype=np.float64)
     fixed = _as_centers(fixed, points.shape[1])
     start = np.concatenate([fixed, _as_centers(centers, points.shape[1])])
-    tolerance = tol * np.mean(_weighted_variance(points, weights))
+    tolerance = tol * np.mean(kernels.weighted_variance(points, weights))
     level = _level(points, weights)
     return _lloyd(level, start, _fine_max_iter(len(start)), tolerance, len(fixed))
 
@@ -218,12 +219,6 @@ def _seeds(level, n_clusters, random_state, given=None):
     return kernels.kmeans_plusplus(
         points, weights, cells, n_clusters, uniforms, n_trials, given
     )
-
-
-def _weighted_variance(points, weights):
-    # Weighted sums rather than a matrix product: no BLAS threads (see _color_spaces).
-    mean = np.average(points, axis=0, weights=weights)
-    return np.average((points - mean) ** 2, axis=0, weights=weights)
 
 
 def smallest_kmeans(
@@ -273,7 +268,7 @@ def smallest_kmeans(
     """
     points = np.ascontiguousarray(points, dtype=np.float64)
     weights = np.asarray(weights, dtype=np.float64)
-    tolerance = tol * np.mean(_weighted_variance(points, weights))
+    tolerance = tol * np.mean(kernels.weighted_variance(points, weights))
     fine = _level(points, weights)
     coarse = _coarse_level(points, weights, max_clusters)
     coarse = fine if coarse is None else coarse[:3]

@@ -72,6 +72,25 @@ def _draw(cumulative, target):
 
 
 @njit(cache=True, nogil=True)
+def _draw_by_cell(weights, closest, cell_starts, cell_cumulative, target):
+    """The first point whose cumulative potential exceeds ``target``, the
+    potential added cell by cell: the cell first, from the cells' cumulative
+    potential, then the point among the cell's."""
+    cell = _draw(cell_cumulative, target)
+    running = cell_cumulative[cell - 1] if cell > 0 else 0.0
+    last = cell_starts[cell]
+    for i in range(cell_starts[cell], cell_starts[cell + 1]):
+        share = weights[i] * closest[i]
+        running += share
+        if running > target:
+            return i
+        if share > 0.0:
+            last = i
+    # Rounding: the cell's points add up to a little less than its potential.
+    return last
+
+
+@njit(cache=True, nogil=True)
 def kmeans_plusplus(points, weights, cells, n_centers, uniforms, n_trials, given):
     """Weighted greedy k-means++ seeding, as scikit-learn's ``kmeans_plusplus``.
 
@@ -115,14 +134,17 @@ def kmeans_plusplus(points, weights, cells, n_centers, uniforms, n_trials, given
             cell_potential[cell] += weights[i] * closest[i]
             cell_largest[cell] = max(cell_largest[cell], closest[i])
     draw = 1
+    cell_cumulative = np.empty(n_cells)
     for center in range(start, n_centers):
         total = 0.0
-        for i in range(n_points):
-            total += weights[i] * closest[i]
-            potential[i] = total
+        for cell in range(n_cells):
+            total += cell_potential[cell]
+            cell_cumulative[cell] = total
         best_index, best_potential = -1, np.inf
         for _ in range(n_trials):
-            candidate = _draw(potential, uniforms[draw] * total)
+            candidate = _draw_by_cell(
+                weights, closest, cell_starts, cell_cumulative, uniforms[draw] * total
+            )
             draw += 1
             candidate_potential = _potential_with(
                 points, weights, closest, cells, cell_largest, cell_potential,
@@ -378,11 +400,16 @@ def lloyd_move(
 
 
 @njit(cache=True, nogil=True)
-def lloyd_gaps(state, relocated):
+def lloyd_gaps(state, relocated, by_first):
     """``half_gap``: half the distance from each center to its nearest other;
     adds the largest shift to the drift; returns the moves that the next
     assignment applies to the bounds, and the margin of the cell lists it makes
-    (a few times the last largest shift: lists last a few iterations)."""
+    (a few times the last largest shift: lists last a few iterations).
+
+    ``by_first`` lists the centers by their first channel, as of the last
+    call: sorted again (the centers move little), it lets each center look
+    only at those nearer along that channel than the nearest one found.
+    """
     centers, half_gap, shift, drift = state[0], state[4], state[5], state[13]
     n_centers = centers.shape[0]
     largest, largest_at, second_largest = 0.0, -1, 0.0
@@ -391,13 +418,31 @@ def lloyd_gaps(state, relocated):
             second_largest, largest, largest_at = largest, shift[j], j
         elif shift[j] > second_largest:
             second_largest = shift[j]
-    for j in range(n_centers):
+    # Insertion sort: about linear on a list that is nearly sorted already.
+    for position in range(1, n_centers):
+        j = by_first[position]
+        key = centers[j, 0]
+        before = position - 1
+        while before >= 0 and centers[by_first[before], 0] > key:
+            by_first[before + 1] = by_first[before]
+            before -= 1
+        by_first[before + 1] = j
+    for position in range(n_centers):
+        j = by_first[position]
         nearest_other = np.inf
-        for other in range(n_centers):
-            if other != j:
+        # A center farther along the first channel than the nearest found is
+        # farther in all: stop there, on either side.
+        for step in (1, -1):
+            other_position = position + step
+            while 0 <= other_position < n_centers:
+                other = by_first[other_position]
+                along = centers[other, 0] - centers[j, 0]
+                if along * along >= nearest_other:
+                    break
                 nearest_other = min(
                     nearest_other, squared_distance(centers, j, centers, other)
                 )
+                other_position += step
         half_gap[j] = 0.5 * np.sqrt(nearest_other)
     drift[0] += largest
     return largest, largest_at, second_largest, relocated, _LIST_SHIFTS * largest

@@ -347,12 +347,13 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
             palette = np.concatenate([reserved, palette[len(reserved) :]])
             palette = self._distinguishable(_unique_rows(palette), X.dtype)
 
-        grid = build_grid(working_colors)
+        # The centers are the palette as stored, so that a pixel equal to a
+        # palette color maps to that color exactly.
+        centers = to_working(palette, X.dtype, self.color_space)
+        labels, distances, tied = nearest_center(
+            working_colors, centers, build_grid(working_colors), ties=True
+        )
         for reorders in range(_MAX_REORDERS + 1):
-            # The centers are the palette as stored, so that a pixel equal to a
-            # palette color maps to that color exactly.
-            centers = to_working(palette, X.dtype, self.color_space)
-            labels, distances = nearest_center(working_colors, centers, grid)
             usage = np.bincount(labels, weights=counts, minlength=len(palette))
             order = _most_used_first(palette, usage, len(reserved))
             if (
@@ -361,9 +362,14 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
                 or np.array_equal(order, np.arange(len(palette)))
             ):
                 break
-            # Labels are searched again in the new order rather than renumbered,
-            # so that ties still go to the lowest index, as in every lookup.
             palette = palette[order]
+            centers = to_working(palette, X.dtype, self.color_space)
+            # Colors keep their palette color under its new index, except those
+            # as near another one: searched again, so that ties still go to the
+            # lowest index, as in every lookup.
+            labels = np.argsort(order)[labels]
+            if tied.any():
+                labels[tied] = nearest_center(working_colors[tied], centers)[0]
 
         self.palette_ = palette
         self.cluster_centers_ = centers

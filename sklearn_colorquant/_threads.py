@@ -83,6 +83,8 @@ def run_blocks(function, n_items, work_per_item=1.0, block_items=None):
         (start, min(start + block_items, n_items))
         for start in range(0, n_items, block_items)
     ]
+    if not bounds:
+        return []
     n_threads = min(available(), len(bounds))
     _local.last_count = n_threads
     if n_threads <= 1:

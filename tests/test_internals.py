@@ -186,11 +186,23 @@ def _kmeans_plusplus_by_brute_force(level, n_centers, uniforms, n_trials):
         return total
 
     def drawn(closest, u):
-        cumulative = np.cumsum(weights * closest)
-        index = np.searchsorted(cumulative, u * cumulative[-1], side="right")
-        return min(index, len(points) - 1)
+        # The first point whose cumulative potential exceeds u times the total,
+        # the cell first, then the point in it.
+        shares = weights * closest
+        cell_totals = [sum(shares[a:b]) for a, b in zip(starts[:-1], starts[1:])]
+        cumulative = np.cumsum(cell_totals)
+        target = u * cumulative[-1]
+        cell = min(np.searchsorted(cumulative, target, side="right"), len(starts) - 2)
+        running = cumulative[cell - 1] if cell > 0 else 0.0
+        for i in range(starts[cell], starts[cell + 1]):
+            running += shares[i]
+            if running > target:
+                return i
+        return max(i for i in range(starts[cell], starts[cell + 1]) if shares[i] > 0)
 
-    chosen = [drawn(np.ones(len(points)), uniforms[0])]
+    first = np.cumsum(weights)
+    chosen = [min(np.searchsorted(first, uniforms[0] * first[-1], side="right"),
+                  len(points) - 1)]  # fmt: skip
     closest = ((points - points[chosen[0]]) ** 2).sum(axis=1)
     draw = 1
     for _ in range(1, n_centers):
