@@ -96,7 +96,8 @@ def kmeans_plusplus(points, weights, cells, n_centers, uniforms, n_trials, given
 
     ``uniforms`` holds ``1 + (n_centers - 1) * n_trials`` draws from U[0, 1)
     (``1 + n_centers * n_trials`` with centers ``given``): the caller's random
-    state decides everything. Returns the indices of the seeds. Centers
+    state decides everything. Returns the indices of the seeds and their
+    potential, the weighted sum of squared distances to the closest seed. Centers
     ``given`` (shape ``(n_given, n_channels)``, reserved colors) count as chosen
     already: every seed is then drawn by its distance to them, the first too.
 
@@ -157,7 +158,10 @@ def kmeans_plusplus(points, weights, cells, n_centers, uniforms, n_trials, given
             points, weights, closest, cells, cell_largest, cell_potential,
             best_index, True,
         )  # fmt: skip
-    return chosen
+    potential = 0.0
+    for cell in range(n_cells):
+        potential += cell_potential[cell]
+    return chosen, potential
 
 
 @njit(cache=True, nogil=True)

@@ -185,8 +185,8 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
     -----
     The k-means objective over all pixels equals the objective over the distinct
     colors weighted by their pixel counts, so the fit works on distinct colors.
-    With ``codebook="kmeans"``, k-means++ (the best of 5 runs up to 16 colors,
-    of 3 up to 64) and Lloyd's iterations first run to convergence on the
+    With ``codebook="kmeans"``, k-means++ (the best of 5 runs up to 64 colors)
+    and Lloyd's iterations first run to convergence on the
     weighted means of the cells of a 32-per-axis grid over the colors (a 5-bit
     histogram for uint8 RGB), or of a 64-per-axis grid, or on the colors
     themselves, where the coarser cells hide more error than the palette

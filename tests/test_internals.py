@@ -226,11 +226,14 @@ def test_kmeans_plusplus_skipping_far_cells_equals_brute_force(china_pixels, n_c
     uniforms = np.random.RandomState(1).uniform(size=1 + (n_centers - 1) * n_trials)
     grid = level[2]
     cells = (grid.cell_starts, grid.cell_lows, grid.cell_size)
-    seeds = _kmeans_kernels.kmeans_plusplus(
+    seeds, potential = _kmeans_kernels.kmeans_plusplus(
         *level[:2], cells, n_centers, uniforms, n_trials, np.empty((0, 3))
     )
     expected = _kmeans_plusplus_by_brute_force(level, n_centers, uniforms, n_trials)
     np.testing.assert_array_equal(seeds, expected)
+    points, weights = level[:2]
+    _, distances = nearest_center(points, points[seeds])
+    np.testing.assert_allclose(potential, weights @ distances, rtol=1e-12)
 
 
 def test_weighted_distinct_colors_give_the_pixel_objective(china_pixels):
