@@ -180,7 +180,7 @@ def _lloyd_state(centers, n_points, n_cells):
         centers,
         np.zeros(n_points, dtype=np.int64),  # labels
         np.full(n_points, np.inf),  # upper bounds
-        np.zeros(n_points),  # lower bounds
+        np.zeros(n_points),  # lower bounds on the others
         np.zeros(n_centers),  # half the distance to the nearest other center
         np.zeros(n_centers),  # how far each center moved last
         np.empty(n_points, dtype=np.int64),  # points that changed center
@@ -191,6 +191,8 @@ def _lloyd_state(centers, n_points, n_cells):
         np.zeros(n_cells),  # the drift when each list was made
         np.zeros(n_cells),  # the margin it was made with
         np.zeros(1),  # drift: the sum of every update's largest shift
+        np.full(n_points, -1, dtype=np.int64),  # runner-up centers (-1: none)
+        np.zeros(n_points),  # lower bounds on the distance to them
     )
 
 

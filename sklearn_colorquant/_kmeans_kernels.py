@@ -214,7 +214,7 @@ def _cell_list(state, cell, box_low, box_high, everyone, candidates, near, margi
     at the cell's points: a list still here holds.
     """
     centers = state[0]
-    lists, n_listed, list_bounds, listed_at, list_margins, drift = state[8:]
+    lists, n_listed, list_bounds, listed_at, list_margins, drift = state[8:14]
     n_candidates = n_listed[cell]
     if n_candidates >= 0:
         moved = drift[0] - listed_at[cell]
@@ -251,18 +251,22 @@ def lloyd_assign(
     """The assignment step for the points of cells ``first_cell:stop_cell``.
 
     ``state`` is made by ``_kmeans._lloyd_state``: every point keeps an upper
-    bound on the distance to its center and a lower bound on the distance to
-    any other center (Hamerly's bounds). The bounds first follow the last
-    update's center moves (``moves``: the largest shift, whose center, the
-    second largest, whether a center was relocated, and the margin for lists
-    made now); then only points whose bounds fail are looked at again, and only
-    against the centers their cell lists. Points that change center are
-    written, with the center they leave, from position
-    ``cell_starts[first_cell]`` of ``changed`` and ``changed_from``; returns
-    how many.
+    bound on the distance to its center, and lower bounds on the distance to
+    its runner-up (the second nearest center when last measured) and to every
+    other center (Hamerly's bounds, with the runner-up apart: it is the center
+    a point near a border may go to, and its bound wears down by its own moves
+    only, not by the largest). The bounds first follow the last update's center
+    moves (``moves``: the largest shift, whose center, the second largest,
+    whether a center was relocated, and the margin for lists made now); then
+    only points whose bounds fail are looked at again: against their runner-up
+    first, and only if that does not settle it, against the centers their cell
+    lists. Points that change center are written, with the center they leave,
+    from position ``cell_starts[first_cell]`` of ``changed`` and
+    ``changed_from``; returns how many.
     """
     centers, labels, upper, lower, half_gap, shift, changed, changed_from = state[:8]
-    lists, n_listed, list_bounds, listed_at, list_margins, drift = state[8:]
+    lists, n_listed, list_bounds, listed_at, list_margins, drift = state[8:14]
+    runner, runner_lower = state[14:]
     largest, largest_at, second_largest, relocated, margin = moves
     n_centers = centers.shape[0]
     everyone = np.arange(n_centers)
@@ -290,20 +294,45 @@ def lloyd_assign(
         n_candidates, others_bound = -1, 0.0
         for position in range(cell_starts[cell], cell_starts[cell + 1]):
             i = order[position]
+            label = labels[i]
             if relocated:
-                upper[i], lower[i] = np.inf, 0.0
+                upper[i], lower[i], runner_lower[i] = np.inf, 0.0, 0.0
             else:
-                upper[i] += shift[labels[i]]
+                upper[i] += shift[label]
                 other = cell_shift
                 if other < 0.0:
-                    other = second_largest if labels[i] == largest_at else largest
+                    other = second_largest if label == largest_at else largest
                 lower[i] = min(max(lower[i] - other, 0.0), folded)
-            limit = max(half_gap[labels[i]], min(lower[i], others))
+                if runner[i] >= 0:
+                    runner_lower[i] = max(runner_lower[i] - shift[runner[i]], 0.0)
+                else:
+                    runner_lower[i] = lower[i]
+            rest = min(lower[i], others)
+            limit = max(half_gap[label], min(runner_lower[i], rest))
             if upper[i] <= limit:
                 continue
-            upper[i] = np.sqrt(squared_distance(points, i, centers, labels[i]))
+            own_distance = squared_distance(points, i, centers, label)
+            upper[i] = np.sqrt(own_distance)
             if upper[i] <= limit:
                 continue
+            second = runner[i]
+            if second >= 0:
+                second_distance = squared_distance(points, i, centers, second)
+                runner_lower[i] = np.sqrt(second_distance)
+                if upper[i] <= max(half_gap[label], min(runner_lower[i], rest)):
+                    continue
+                if max(upper[i], runner_lower[i]) < rest:
+                    # Nearer than every other center, both: the nearest of the
+                    # two wins (ties to the lower index, as in a search).
+                    if second_distance < own_distance or (
+                        second_distance == own_distance and second < label
+                    ):
+                        changed[write + n_changed] = i
+                        changed_from[write + n_changed] = label
+                        n_changed += 1
+                        labels[i], runner[i] = second, label
+                        upper[i], runner_lower[i] = runner_lower[i], upper[i]
+                    continue
             if n_candidates < 0:
                 n_candidates, others_bound = _cell_list(
                     state,
@@ -315,22 +344,33 @@ def lloyd_assign(
                     near,
                     margin,
                 )
-            best, best_distance, second_distance = 0, np.inf, others_bound
+            best, best_distance = 0, np.inf
+            second, second_distance, third_distance = -1, np.inf, others_bound
             for k in range(n_candidates):
                 j = candidates[k]
                 distance = squared_distance(points, i, centers, j)
                 if distance < best_distance:
-                    second_distance = min(second_distance, best_distance)
+                    third_distance = min(third_distance, second_distance)
+                    second, second_distance = best, best_distance
                     best, best_distance = j, distance
+                elif distance < second_distance:
+                    third_distance = min(third_distance, second_distance)
+                    second, second_distance = j, distance
                 else:
-                    second_distance = min(second_distance, distance)
-            if best != labels[i]:
+                    third_distance = min(third_distance, distance)
+            if best != label:
                 changed[write + n_changed] = i
-                changed_from[write + n_changed] = labels[i]
+                changed_from[write + n_changed] = label
                 n_changed += 1
                 labels[i] = best
             upper[i] = np.sqrt(best_distance)
-            lower[i] = np.sqrt(second_distance)
+            lower[i] = np.sqrt(third_distance)
+            if second_distance < np.inf:
+                runner[i] = second
+                runner_lower[i] = np.sqrt(second_distance)
+            else:
+                runner[i] = -1
+                runner_lower[i] = lower[i]
     return n_changed
 
 
