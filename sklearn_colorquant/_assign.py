@@ -69,7 +69,8 @@ def nearest_center(points, centers, grid=None, *, ties=False):
     points : ndarray of shape (n_points, n_channels), float64
     centers : ndarray of shape (n_centers, n_channels), float64
     grid : Grid, optional
-        ``build_grid(points)``, when the caller reuses it across calls.
+        ``build_grid(points)``, when the caller reuses it across calls. Without
+        it, a few points are compared with every center instead.
     ties : bool
         Also return which points are exactly as near another center as their
         own: the only points whose center can change when the centers are
@@ -87,7 +88,7 @@ def nearest_center(points, centers, grid=None, *, ties=False):
     labels = np.empty(len(points), dtype=np.int64)
     distances = np.empty(len(points), dtype=np.float64)
     tied = np.zeros(len(points) if ties else 0, dtype=np.bool_)
-    if len(points) <= 4 * len(centers):
+    if grid is None and len(points) <= 4 * len(centers):
         # Too few points to pay for a grid.
         run_blocks(
             lambda start, stop: kernels.nearest_brute(

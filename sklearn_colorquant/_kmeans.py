@@ -78,7 +78,7 @@ def weighted_kmeans(points, weights, n_clusters, random_state, *, tol=1e-4, fixe
     points = np.ascontiguousarray(points, dtype=np.float64)
     weights = np.asarray(weights, dtype=np.float64)
     fixed = _as_centers(fixed, points.shape[1])
-    tolerance = tol * np.mean(kernels.weighted_variance(points, weights))
+    tolerance = tol * np.mean(_weighted_variance(points, weights))
     fine = _level(points, weights)
     total_iter = 0
     for level, residual in _seed_levels(points, weights, n_clusters, fine):
@@ -204,7 +204,7 @@ def refine_around(points, weights, fixed, centers, *, tol=1e-4):
     weights = np.asarray(weights, dtype=np.float64)
     fixed = _as_centers(fixed, points.shape[1])
     start = np.concatenate([fixed, _as_centers(centers, points.shape[1])])
-    tolerance = tol * np.mean(kernels.weighted_variance(points, weights))
+    tolerance = tol * np.mean(_weighted_variance(points, weights))
     level = _level(points, weights)
     return _lloyd(level, start, _fine_max_iter(len(start)), tolerance, len(fixed))
 
@@ -231,6 +231,15 @@ def _seeds(level, n_clusters, random_state, given=None, *, return_potential=Fals
         )
         potential = total / np.sum(weights)
     return (seeds, potential) if return_potential else seeds
+
+
+def _weighted_variance(points, weights):
+    # einsum's own loops: no BLAS threads (see _color_spaces), no temporaries
+    # of weighted points, and nothing more to compile.
+    total = np.sum(weights)
+    mean = np.einsum("i,ij->j", weights, points) / total
+    deviations = points - mean
+    return np.einsum("i,ij,ij->j", weights, deviations, deviations) / total
 
 
 def smallest_kmeans(
@@ -280,7 +289,7 @@ def smallest_kmeans(
     """
     points = np.ascontiguousarray(points, dtype=np.float64)
     weights = np.asarray(weights, dtype=np.float64)
-    tolerance = tol * np.mean(kernels.weighted_variance(points, weights))
+    tolerance = tol * np.mean(_weighted_variance(points, weights))
     fine = _level(points, weights)
     coarse = _coarse_level(points, weights, max_clusters)
     coarse = fine if coarse is None else coarse[:3]

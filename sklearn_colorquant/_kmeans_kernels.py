@@ -16,26 +16,6 @@ _LIST_SHIFTS = 4.0
 
 
 @njit(cache=True, nogil=True)
-def weighted_variance(points, weights):
-    """The weighted variance of ``points`` along each channel, in two passes."""
-    n_points, n_channels = points.shape
-    mean, variance, total = np.zeros(n_channels), np.zeros(n_channels), 0.0
-    for i in range(n_points):
-        total += weights[i]
-        for channel in range(n_channels):
-            mean[channel] += weights[i] * points[i, channel]
-    for channel in range(n_channels):
-        mean[channel] /= total
-    for i in range(n_points):
-        for channel in range(n_channels):
-            deviation = points[i, channel] - mean[channel]
-            variance[channel] += weights[i] * deviation * deviation
-    for channel in range(n_channels):
-        variance[channel] /= total
-    return variance
-
-
-@njit(cache=True, nogil=True)
 def cell_means(points, weights, cell_of_point, n_cells):
     """The weighted mean and weight of each cell's points, and the error the
     cells hide: the weighted mean squared distance of the points to their
@@ -141,23 +121,25 @@ def kmeans_plusplus(points, weights, cells, n_centers, uniforms, n_trials, given
         for cell in range(n_cells):
             total += cell_potential[cell]
             cell_cumulative[cell] = total
-        best_index, best_potential = -1, np.inf
-        for _ in range(n_trials):
-            candidate = _draw_by_cell(
-                weights, closest, cell_starts, cell_cumulative, uniforms[draw] * total
-            )
-            draw += 1
+        best_index, best_potential = 0, np.inf
+        # The trials, then the best of them kept: one call site, so that the
+        # flag is not a constant (Numba compiles a copy for each constant).
+        for trial in range(n_trials + 1):
+            keep = trial == n_trials
+            candidate = best_index
+            if not keep:
+                candidate = _draw_by_cell(
+                    weights, closest, cell_starts, cell_cumulative,
+                    uniforms[draw] * total,
+                )  # fmt: skip
+                draw += 1
             candidate_potential = _potential_with(
                 points, weights, closest, cells, cell_largest, cell_potential,
-                candidate, False,
+                candidate, keep,
             )  # fmt: skip
-            if candidate_potential < best_potential:
+            if not keep and candidate_potential < best_potential:
                 best_index, best_potential = candidate, candidate_potential
         chosen[center] = best_index
-        _potential_with(
-            points, weights, closest, cells, cell_largest, cell_potential,
-            best_index, True,
-        )  # fmt: skip
     potential = 0.0
     for cell in range(n_cells):
         potential += cell_potential[cell]

@@ -369,7 +369,9 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
             # lowest index, as in every lookup.
             labels = np.argsort(order)[labels]
             if tied.any():
-                labels[tied] = nearest_center(working_colors[tied], centers)[0]
+                # On a grid even when few: the kernel that searches every color.
+                again = working_colors[tied]
+                labels[tied] = nearest_center(again, centers, build_grid(again))[0]
 
         self.palette_ = palette
         self.cluster_centers_ = centers

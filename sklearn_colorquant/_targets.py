@@ -102,6 +102,8 @@ class QualityTarget:
 
 def _mean_delta_e_2000(lab, palette_lab, labels, weights):
     """Weighted mean CIEDE2000 between colors and their palette colors."""
+    # Always float weights: one compiled kernel, whatever the caller counts in.
+    weights = np.asarray(weights, dtype=np.float64)
     sums = run_blocks(
         lambda start, stop: _target_kernels.weighted_delta_e_2000(
             lab, palette_lab, labels, weights, start, stop

@@ -34,6 +34,10 @@ MIN_BLOCK_WORK = 200_000
 # more would show in small fits).
 _BUSY_READINGS = 2
 _BUSY_READING_GAP = 0.0001
+# A decision that counted idle cores is read again after this many seconds:
+# a long call follows the machine (a reading taken while a short job ran, or
+# before a busy process started, does not hold for the rest of it).
+_READ_AGAIN_AFTER = 0.05
 
 _local = threading.local()
 _pool = None
@@ -42,31 +46,57 @@ _pool_lock = threading.Lock()
 
 @contextmanager
 def limit(n_threads=None):
-    """Decide the thread count once for the calls made in this thread inside the
+    """Decide the thread count for the calls made in this thread inside the
     block: at most ``n_threads`` (``None``: no bound of its own) and what
-    ``available`` allows on entry. Yields the count."""
-    previous = getattr(_local, "limit", None)
-    _local.limit = available(n_threads)
+    ``available`` allows on entry; the idle cores are read again every
+    ``_READ_AGAIN_AFTER`` seconds. Yields the count on entry."""
+    previous = getattr(_local, "limit", None), getattr(_local, "read_again", None)
+    _local.limit, cap = _decide(n_threads)
+    # (when to read the idle cores again, the count before reading them)
+    _local.read_again = None if cap is None else (_clock() + _READ_AGAIN_AFTER, cap)
     try:
         yield _local.limit
     finally:
-        _local.limit = previous
+        _local.limit, _local.read_again = previous
 
 
 def available(n_threads=None):
     """Threads a call may use now, at most ``n_threads`` if given."""
     decided = getattr(_local, "limit", None)
+    if decided is None:
+        return _decide(n_threads)[0]
+    read_again = getattr(_local, "read_again", None)
+    if read_again is not None and _clock() >= read_again[0]:
+        cap = read_again[1]
+        decided = _local.limit = max(1, min(cap, _idle_cores()))
+        _local.read_again = (_clock() + _READ_AGAIN_AFTER, cap)
+    if n_threads is not None:
+        decided = min(decided, n_threads)
+    return max(1, decided)
+
+
+def _decide(n_threads):
+    """``(count, cap)``: the threads a call may use now, and, when the count
+    depends on the idle cores, what it would be on an idle machine."""
+    decided = getattr(_local, "limit", None)
+    cap = None
     if decided is not None:
-        count = decided
+        count = available()  # inside a limit: what it allows now
+        outer = getattr(_local, "read_again", None)
+        if outer is not None:
+            cap = outer[1] if n_threads is None else min(outer[1], n_threads)
     elif n_threads is not None and n_threads <= 1:
         count = 1  # nothing to read
     elif _nested():
         count = 1
     else:
-        count = min(_caller_limit(), _idle_cores())
+        cap = _caller_limit()
+        if n_threads is not None:
+            cap = min(cap, n_threads)
+        count = min(cap, _idle_cores())
     if n_threads is not None:
         count = min(count, n_threads)
-    return max(1, count)
+    return max(1, count), (cap if cap is not None and cap > 1 else None)
 
 
 def run_blocks(function, n_items, work_per_item=1.0, block_items=None):
@@ -217,6 +247,10 @@ def _idle_cores():
     except (AttributeError, OSError, ValueError):
         return os.cpu_count() or 1
     return max(1, cpus - max(others, 0))
+
+
+def _clock():
+    return time.monotonic()
 
 
 def _running():

@@ -181,6 +181,33 @@ def test_threads_finishing_up_are_not_a_busy_machine(monkeypatch):
     assert _threads._idle_cores() == max(1, cpus - 1)
 
 
+def test_a_long_call_reads_the_idle_cores_again(many_cores, monkeypatch):
+    # A fit that began while another job ran, or before a busy process started,
+    # follows the machine: the idle cores are read again every
+    # _READ_AGAIN_AFTER seconds, within the same limits.
+    now, idle = [0.0], [1]
+    monkeypatch.setattr(_threads, "_clock", lambda: now[0])
+    monkeypatch.setattr(_threads, "_idle_cores", lambda: idle[0])
+    with _threads.limit(4):
+        assert _threads.available() == 1
+        idle[0] = 8
+        assert _threads.available() == 1  # not yet
+        now[0] += _threads._READ_AGAIN_AFTER
+        assert _threads.available() == 4  # its own bound still holds
+        with _threads.limit():  # a call inside keeps reading
+            idle[0] = 2
+            now[0] += _threads._READ_AGAIN_AFTER
+            assert _threads.available() == 2
+            with _threads.limit(1):
+                idle[0] = 8
+                now[0] += _threads._READ_AGAIN_AFTER
+                assert _threads.available() == 1
+    # Under a caller's limit of one thread, or nested, nothing is read again.
+    with threadpool_limits(1), _threads.limit():
+        now[0] += _threads._READ_AGAIN_AFTER
+        assert _threads.available() == 1
+
+
 def test_errors_in_a_block_reach_the_caller(many_cores):
     def fail_on_the_third(start, stop):
         if start == 2:
