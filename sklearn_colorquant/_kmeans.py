@@ -123,7 +123,7 @@ def _lloyd(level, centers, max_iter, tolerance, n_fixed=0):
     centers = np.array(centers, dtype=np.float64, order="C")
     n_centers = len(centers)
     state = _lloyd_state(centers, n_points, len(grid.cell_lows))
-    cells = (grid.order, grid.cell_starts, grid.cell_lows, grid.cell_size)
+    cells = (grid.cell_starts, grid.cell_lows, grid.cell_size)
     labels, upper, shift, changed, changed_from = (state[i] for i in (1, 2, 5, 6, 7))
     moves = (0.0, -1, 0.0, False, 0.0)
     by_first = np.arange(n_centers)
@@ -178,7 +178,8 @@ def _lloyd_state(centers, n_points, n_cells):
     width = min(n_centers, _MAX_LISTED)
     return (
         centers,
-        np.zeros(n_points, dtype=np.int64),  # labels
+        # int32 labels: the bounds pass over every point reads less memory.
+        np.zeros(n_points, dtype=np.int32),  # labels
         np.full(n_points, np.inf),  # upper bounds
         np.zeros(n_points),  # lower bounds on the others
         np.zeros(n_centers),  # half the distance to the nearest other center
@@ -191,7 +192,7 @@ def _lloyd_state(centers, n_points, n_cells):
         np.zeros(n_cells),  # the drift when each list was made
         np.zeros(n_cells),  # the margin it was made with
         np.zeros(1),  # drift: the sum of every update's largest shift
-        np.full(n_points, -1, dtype=np.int64),  # runner-up centers (-1: none)
+        np.full(n_points, -1, dtype=np.int32),  # runner-up centers (-1: none)
         np.zeros(n_points),  # lower bounds on the distance to them
     )
 

@@ -223,14 +223,14 @@ def lloyd_assign(
     state,
     moves,
     points,
-    order,
     cell_starts,
     cell_lows,
     cell_size,
     first_cell,
     stop_cell,
 ):
-    """The assignment step for the points of cells ``first_cell:stop_cell``.
+    """The assignment step for the points of cells ``first_cell:stop_cell``,
+    the points listed cell by cell (a level of ``_kmeans``).
 
     ``state`` is made by ``_kmeans._lloyd_state``: every point keeps an upper
     bound on the distance to its center, and lower bounds on the distance to
@@ -274,8 +274,7 @@ def lloyd_assign(
                 n_listed[cell] = -1
                 folded, others = others, np.inf
         n_candidates, others_bound = -1, 0.0
-        for position in range(cell_starts[cell], cell_starts[cell + 1]):
-            i = order[position]
+        for i in range(cell_starts[cell], cell_starts[cell + 1]):
             label = labels[i]
             if relocated:
                 upper[i], lower[i], runner_lower[i] = np.inf, 0.0, 0.0
