@@ -109,8 +109,9 @@ def _as_centers(centers, n_channels):
 
 
 def _lloyd(level, centers, max_iter, tolerance, n_fixed=0):
-    """Lloyd's iterations on one level, ``(points, weights, grid)``: the centers
-    and the number of iterations run; the first ``n_fixed`` centers stay put.
+    """Lloyd's iterations on one level, ``(points, weights, grid)`` as ``_level``
+    makes it (the points sorted cell by cell): the centers and the number of
+    iterations run; the first ``n_fixed`` centers stay put.
 
     The iterates are those of plain Lloyd. Each iteration's assignment step
     goes to threads range of cells by range of cells, the first sums range of

@@ -7,7 +7,6 @@ from skimage.color import rgb2lab
 from sklearn_colorquant import _dither_kernels, _kmeans, _kmeans_kernels, _threads
 from sklearn_colorquant._assign import (
     PaletteIndex,
-    build_grid,
     list_grid,
     nearest_center,
 )
@@ -114,9 +113,8 @@ def test_lloyd_has_the_iterates_of_plain_lloyd(
     colors, counts = distinct_colors(china_pixels[::3])
     points, weights = colors / 255.0, counts.astype(np.float64)
     start = points[np.random.default_rng(0).choice(len(points), 24, replace=False)]
-    grid = build_grid(points)
+    level = _kmeans._level(points, weights)  # sorted cell by cell
     with _threads.limit(n_threads):
-        level = (points, weights, grid)
         centers, done = _kmeans._lloyd(level, start, n_iter, 0.0, n_fixed)
     np.testing.assert_allclose(
         centers, _plain_lloyd(points, weights, start, done, n_fixed), atol=1e-12
@@ -136,7 +134,7 @@ def test_empty_centers_move_onto_the_worst_fit_points(
     points, weights = colors / 255.0, counts.astype(np.float64)
     start = points[np.random.default_rng(1).choice(len(points), 8, replace=False)]
     start = np.concatenate([start, start[:2]])
-    level = (points, weights, build_grid(points))
+    level = _kmeans._level(points, weights)
     with _threads.limit(n_threads):
         centers, done = _kmeans._lloyd(level, start, 1, 0.0)
     assert done == 1
