@@ -3,9 +3,10 @@
 The fit seeds with k-means++ and runs Lloyd's iterations on the weighted means of
 the cells of a grid over the colors (a few thousand points; a finer grid, or the
 colors themselves, where those cells hide the palette's detail), then refines on
-every distinct color. Lloyd's iterations use Hamerly's bounds and the grid's
-pruning of candidate centers (see ``_assign``), so most points are not looked at
-again once the centers settle; each step's work goes to threads (see ``_threads``).
+every distinct color. Lloyd's iterations use Hamerly's bounds (with each point's
+runner-up center bounded apart) and the grid's pruning of candidate centers (see
+``_assign``), so most points are not looked at again once the centers settle; each
+step's work goes to threads (see ``_threads``).
 """
 
 import numpy as np

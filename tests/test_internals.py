@@ -123,6 +123,24 @@ def test_lloyd_has_the_iterates_of_plain_lloyd(
     assert done <= n_iter
 
 
+def test_lloyd_with_a_large_palette_has_the_iterates_of_plain_lloyd(
+    china_pixels, monkeypatch
+):
+    # At 256 centers most colors near a border are settled by their runner-up
+    # alone, and cells keep lists of candidates over many iterations.
+    monkeypatch.setattr(_threads, "_idle_cores", lambda: 2)
+    colors, counts = distinct_colors(china_pixels[::2])
+    points, weights = colors / 255.0, counts.astype(np.float64)
+    start = points[np.random.default_rng(2).choice(len(points), 256, replace=False)]
+    level = _kmeans._level(points, weights)
+    with _threads.limit(2):
+        centers, done = _kmeans._lloyd(level, start, 12, 0.0)
+    assert done == 12
+    np.testing.assert_allclose(
+        centers, _plain_lloyd(points, weights, start, done), atol=1e-12
+    )
+
+
 @pytest.mark.parametrize("n_threads", [1, 2])
 def test_empty_centers_move_onto_the_worst_fit_points(
     china_pixels, n_threads, monkeypatch
