@@ -11,7 +11,14 @@ CODEBOOK_NAMES = ("kmeans", "minibatch", "random")
 
 
 def learn_centers(
-    codebook, colors, weights, n_colors, random_state, to_working=None, fixed=None
+    codebook,
+    colors,
+    weights,
+    n_colors,
+    random_state,
+    to_working=None,
+    fixed=None,
+    grid=None,
 ):
     """Learn ``n_colors`` centers from ``colors`` weighted by ``weights``.
 
@@ -38,6 +45,9 @@ def learn_centers(
         another clusterer learns ``n_colors - n_fixed`` centers, which Lloyd's
         iterations then refine with the reserved ones held in place; random
         colors are drawn beside them.
+    grid : Grid, optional
+        ``build_grid(colors)``, when the caller has it already (the k-means
+        codebook uses it).
 
     Returns
     -------
@@ -50,7 +60,9 @@ def learn_centers(
         drawn = _random_colors(colors, weights, n_colors - n_fixed, random_state)
         return (drawn if fixed is None else np.concatenate([fixed, drawn])), 0
     if isinstance(codebook, str) and codebook == "kmeans":
-        return weighted_kmeans(colors, weights, n_colors, random_state, fixed=fixed)
+        return weighted_kmeans(
+            colors, weights, n_colors, random_state, fixed=fixed, grid=grid
+        )
     if n_fixed:
         centers, n_iter = learn_centers(
             codebook, colors, weights, n_colors - n_fixed, random_state, to_working

@@ -39,6 +39,8 @@ def distinct_colors(pixels, *, weights=None, return_inverse=False):
         if len(keys) > 1 and (keys[1:] > keys[:-1]).all():
             # Distinct and sorted already (the colors of a histogram): one pass.
             result = (keys, np.arange(len(keys)), np.ones(len(keys), dtype=np.int64))
+        elif not need_inverse:
+            result = _counted_keys(keys)
         else:
             result = np.unique(keys, return_inverse=need_inverse, return_counts=True)
         colors = unpack_uint8(result[0], pixels.shape[1])
@@ -53,6 +55,16 @@ def distinct_colors(pixels, *, weights=None, return_inverse=False):
     if return_inverse:
         return colors, counts, result[1].reshape(-1)
     return colors, counts
+
+
+def _counted_keys(keys):
+    """Sorted distinct ``keys`` and how many times each occurs: ``np.unique``'s
+    result, in about half its time (a plain sort, then where the keys change)."""
+    keys = np.sort(keys)
+    if not len(keys):
+        return keys, np.zeros(0, dtype=np.int64)
+    starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+    return keys[starts], np.diff(np.append(starts, len(keys)))
 
 
 def summed_by_key(keys, weights):

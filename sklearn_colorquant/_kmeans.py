@@ -41,7 +41,9 @@ _MAX_HIDDEN_ERROR = 0.5
 _SEED_RUNS = ((64, 5),)
 
 
-def weighted_kmeans(points, weights, n_clusters, random_state, *, tol=1e-4, fixed=None):
+def weighted_kmeans(
+    points, weights, n_clusters, random_state, *, tol=1e-4, fixed=None, grid=None
+):
     """Centers of a weighted k-means of ``points``, seeded by k-means++.
 
     k-means++ and Lloyd's iterations run to convergence on the weighted means
@@ -69,6 +71,8 @@ def weighted_kmeans(points, weights, n_clusters, random_state, *, tol=1e-4, fixe
         Reserved centers: they are the first ``n_fixed`` of the result, take
         their points like the others, and never move; k-means++ seeds the others
         around them.
+    grid : Grid, optional
+        ``build_grid(points)``, when the caller has it already.
 
     Returns
     -------
@@ -80,7 +84,7 @@ def weighted_kmeans(points, weights, n_clusters, random_state, *, tol=1e-4, fixe
     weights = np.asarray(weights, dtype=np.float64)
     fixed = _as_centers(fixed, points.shape[1])
     tolerance = tol * np.mean(_weighted_variance(points, weights))
-    fine = _level(points, weights)
+    fine = _level(points, weights, grid)
     total_iter = 0
     for level, residual in _seed_levels(points, weights, n_clusters, fine):
         # A level whose cells hide more error than the palette makes cannot
@@ -458,11 +462,12 @@ def _coarse_level(
     return (*_level(means, cell_weights), hidden)
 
 
-def _level(points, weights):
+def _level(points, weights, grid=None):
     """A level for Lloyd's iterations, ``(points, weights, grid)``: the points
-    sorted cell by cell of their grid, so that the iterations, which go cell by
-    cell, read memory in order rather than all over it."""
-    grid = build_grid(points)
+    sorted cell by cell of their grid (``build_grid(points)``, or the caller's),
+    so that the iterations, which go cell by cell, read memory in order rather
+    than all over it."""
+    grid = build_grid(points) if grid is None else grid
     order = grid.order
     in_order = Grid(
         np.arange(len(points)),

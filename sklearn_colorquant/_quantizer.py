@@ -325,6 +325,8 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
         if weights is not None:
             colors, counts = colors[counts > 0], counts[counts > 0]
         working_colors = to_working(colors, X.dtype, self.color_space)
+        # One grid over the colors, for the codebook and the search below.
+        grid = build_grid(working_colors)
 
         self._check_targets(pixels.shape[1])
         fixed = _is_fixed_palette(self.codebook)
@@ -339,7 +341,12 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
                 )
             else:
                 centers, n_iter = self._learned_centers(
-                    counts, working_colors, random_state, X.dtype, reserved_working
+                    counts,
+                    working_colors,
+                    random_state,
+                    X.dtype,
+                    reserved_working,
+                    grid,
                 )
             palette = from_unit(from_working(centers, self.color_space), X.dtype)
             # Reserved colors are kept as given, not as their round trip through
@@ -351,7 +358,7 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
         # palette color maps to that color exactly.
         centers = to_working(palette, X.dtype, self.color_space)
         labels, distances, tied = nearest_center(
-            working_colors, centers, build_grid(working_colors), ties=True
+            working_colors, centers, grid, ties=True
         )
         for reorders in range(_MAX_REORDERS + 1):
             usage = np.bincount(labels, weights=counts, minlength=len(palette))
@@ -614,7 +621,9 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
     def _unit_palette(self):
         return to_unit(self.palette_, self.palette_.dtype)
 
-    def _learned_centers(self, counts, working_colors, random_state, dtype, reserved):
+    def _learned_centers(
+        self, counts, working_colors, random_state, dtype, reserved, grid
+    ):
         """Centers of ``n_colors`` colors learned by the codebook (working space),
         the ``reserved`` ones first."""
         n_distinct = len(working_colors)
@@ -629,6 +638,7 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
                 random_state,
                 lambda init: to_working(init, dtype, self.color_space),
                 fixed=reserved if len(reserved) else None,
+                grid=grid,
             )
         if n_distinct < self.n_colors:
             warnings.warn(

@@ -28,6 +28,10 @@ def test_distinct_colors_of_uint8_match_numpy(n_channels):
     np.testing.assert_array_equal(colors, expected)
     np.testing.assert_array_equal(counts, expected_counts)
     np.testing.assert_array_equal(colors[inverse], pixels)
+    # Without the inverse, another path: the same colors and counts.
+    for alone, expected_alone in zip(distinct_colors(pixels), (colors, counts)):
+        np.testing.assert_array_equal(alone, expected_alone)
+    assert [len(part) for part in distinct_colors(pixels[:0])] == [0, 0]
 
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.float64])
