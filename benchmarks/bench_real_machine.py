@@ -54,11 +54,12 @@ except ImportError:  # the anchor is optional: pip install ".[bench]"
     imagequant = None
 
 N_COLORS = (16, 64, 256)
-# Side of the square crops the Dask collection is made of, one chunk each, and
-# how many from each photo: enough that the chunks' work, not the fit on the
-# merged histogram, decides the time.
+# Side of the square crops the Dask collection is made of, how many from each
+# photo, and how many to a chunk: enough work per chunk that the chunks' work,
+# not Dask's overhead per task, decides the time.
 _CROP = 300
 _CROPS_PER_PHOTO = 9
+_CROPS_PER_CHUNK = 3
 SECTIONS = ("idle", "busy", "callers", "dask", "cold", "quality", "memory")
 
 
@@ -263,7 +264,8 @@ def dask_threads(table, images, repeats):
                 Client(cluster, set_as_default=False)
             )
             with client.as_current():
-                array = da.from_array(stack, chunks=(1, _CROP, _CROP, 3)).persist()
+                chunks = (_CROPS_PER_CHUNK, _CROP, _CROP, 3)
+                array = da.from_array(stack, chunks=chunks).persist()
             clients[threads] = (client, array)
 
         def run(threads):
