@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from skimage.color import rgb2lab
 
 from sklearn_colorquant import _dither_kernels, _kmeans, _kmeans_kernels, _threads
@@ -142,6 +144,48 @@ def test_lloyd_with_a_large_palette_has_the_iterates_of_plain_lloyd(
     assert done == 12
     np.testing.assert_allclose(
         centers, _plain_lloyd(points, weights, start, done), atol=1e-12
+    )
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(0, 2**32 - 1),
+    st.integers(2, 40),
+    st.integers(2, 6),
+    st.sampled_from([1, 2]),
+)
+def test_lloyd_on_a_lattice_has_the_iterates_of_plain_lloyd(
+    seed, n_centers, levels, n_threads
+):
+    # Colors on a coarse lattice and centers among them: colors exactly as near
+    # two centers at the first step, and many near borders after it, where the
+    # runner-up bounds decide. Compared while plain Lloyd leaves no center empty
+    # (it has no rule for one) and, once the centers are means, no color within
+    # rounding of two of them (the sums, added in the level's order and then
+    # kept by moving the colors that change center, round otherwise than plain
+    # Lloyd's, and such a color may then go either way).
+    rng = np.random.default_rng(seed)
+    points = np.unique(rng.integers(0, levels, size=(400, 3)), axis=0) / levels
+    if len(points) <= n_centers:
+        return
+    weights = rng.integers(1, 6, size=len(points)).astype(np.float64)
+    start = points[rng.choice(len(points), n_centers, replace=False)]
+    n_iter = 0
+    centers = start
+    while n_iter < 8:
+        distances = ((points[:, None, :] - centers[None, :, :]) ** 2).sum(-1)
+        labels = distances.argmin(axis=1)
+        nearest, second = np.sort(distances, axis=1)[:, :2].T
+        near_tie = (second > nearest) & (second - nearest <= 1e-9 * nearest)
+        if len(np.unique(labels)) < n_centers or (n_iter > 0 and near_tie.any()):
+            break
+        centers, n_iter = _plain_lloyd(points, weights, centers, 1), n_iter + 1
+    level = _kmeans._level(points, weights)
+    with _threads.limit(n_threads):
+        got, done = _kmeans._lloyd(level, start, n_iter, 0.0)
+    assert done <= n_iter
+    np.testing.assert_allclose(
+        got, _plain_lloyd(points, weights, start, done), atol=1e-12
     )
 
 
