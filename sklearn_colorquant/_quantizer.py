@@ -186,12 +186,12 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
     The k-means objective over all pixels equals the objective over the distinct
     colors weighted by their pixel counts, so the fit works on distinct colors.
     With ``codebook="kmeans"``, k-means++ (the best of 5 runs up to 64 colors)
-    and Lloyd's iterations first run to convergence on the
-    weighted means of the cells of a 32-per-axis grid over the colors (a 5-bit
-    histogram for uint8 RGB), or of a 64-per-axis grid, or on the colors
-    themselves, where the coarser cells hide more error than the palette
-    makes; then they refine on every distinct color until converged, for at
-    most ``max(10, 7680 // n_colors)`` iterations. The palette's PSNR is
+    and Lloyd's iterations first run to convergence on the weighted means of
+    the cells of a 32-per-axis grid over the colors (a 5-bit histogram for
+    uint8 RGB), or of a 64-per-axis grid, or on the colors themselves, where
+    the coarser cells hide more error than the palette makes; then they refine
+    on every distinct color until converged, for at most
+    ``max(10, 7680 // n_colors)`` iterations. The palette's PSNR is
     within a tenth of a decibel of :class:`~sklearn.cluster.KMeans` on all
     pixels, in a small fraction of its time. Nearest colors are exact (ties
     go to the lowest index). For uint8 data of up to 3 channels, ``transform``
