@@ -63,8 +63,13 @@ def _counted_keys(keys):
     keys = np.sort(keys)
     if not len(keys):
         return keys, np.zeros(0, dtype=np.int64)
-    starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+    starts = _run_starts(keys)
     return keys[starts], np.diff(np.append(starts, len(keys)))
+
+
+def _run_starts(sorted_keys):
+    """Where each run of equal keys starts, in keys sorted and not empty."""
+    return np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
 
 
 def summed_by_key(keys, weights):
@@ -79,7 +84,7 @@ def summed_by_key(keys, weights):
         return keys, weights
     order = np.argsort(keys, kind="stable")
     keys = keys[order]
-    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    starts = _run_starts(keys)
     return keys[starts], np.add.reduceat(weights[order], starts)
 
 
