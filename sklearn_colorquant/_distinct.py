@@ -7,6 +7,8 @@ on its color, so fitting and assignment both work on distinct colors.
 
 import numpy as np
 
+from . import _distinct_kernels as kernels
+
 
 def distinct_colors(pixels, *, weights=None, return_inverse=False):
     """Distinct rows of ``pixels`` and their counts (or summed weights).
@@ -40,7 +42,7 @@ def distinct_colors(pixels, *, weights=None, return_inverse=False):
             # Distinct and sorted already (the colors of a histogram): one pass.
             result = (keys, np.arange(len(keys)), np.ones(len(keys), dtype=np.int64))
         elif not need_inverse:
-            result = _counted_keys(keys)
+            result = _counted_keys(keys, pixels.shape[1])
         else:
             result = np.unique(keys, return_inverse=need_inverse, return_counts=True)
         colors = unpack_uint8(result[0], pixels.shape[1])
@@ -57,9 +59,11 @@ def distinct_colors(pixels, *, weights=None, return_inverse=False):
     return colors, counts
 
 
-def _counted_keys(keys):
-    """Sorted distinct ``keys`` and how many times each occurs: ``np.unique``'s
-    result, in about half its time (a plain sort, then where the keys change)."""
+def _counted_keys(keys, n_channels):
+    """Sorted distinct ``pack_uint8`` ``keys`` and how many times each occurs:
+    ``np.unique``'s result, in a fraction of its time (a radix sort)."""
+    if keys.dtype == np.uint32:
+        return kernels.counted_keys(keys, 8 * n_channels)
     keys = np.sort(keys)
     if not len(keys):
         return keys, np.zeros(0, dtype=np.int64)

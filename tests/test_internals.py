@@ -21,10 +21,15 @@ def _brute_nearest(points, centers):
     return distances.argmin(axis=1), distances.min(axis=1)
 
 
-@pytest.mark.parametrize("n_channels", [1, 3, 4])
-def test_distinct_colors_of_uint8_match_numpy(n_channels):
-    rng = np.random.default_rng(0)
-    pixels = rng.integers(0, 6, size=(5000, n_channels), dtype=np.uint8) * 51
+@pytest.mark.parametrize("n_channels", [1, 2, 3, 4])
+@pytest.mark.parametrize("levels", ["few", "all"])
+def test_distinct_colors_of_uint8_match_numpy(n_channels, levels):
+    rng = np.random.default_rng(n_channels)
+    if levels == "few":
+        pixels = rng.integers(0, 6, size=(5000, n_channels), dtype=np.uint8) * 51
+    else:  # every bit of the keys in play, and repeats
+        pixels = rng.integers(0, 256, size=(3000, n_channels), dtype=np.uint8)
+        pixels = np.concatenate([pixels, pixels[::3]])
     colors, counts, inverse = distinct_colors(pixels, return_inverse=True)
     expected, expected_counts = np.unique(pixels, axis=0, return_counts=True)
     np.testing.assert_array_equal(colors, expected)
