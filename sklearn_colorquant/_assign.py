@@ -121,10 +121,11 @@ def nearest_center(points, centers, grid=None, *, ties=False):
     return (labels, distances, tied) if ties else (labels, distances)
 
 
-def list_grid(centers, low, cell_size, cells_per_axis):
+def list_grid(centers, low, cell_size, cells_per_axis, wanted=None):
     """For every cell of a uniform grid from ``low``, the centers that can be
     nearest to one of its points: ``(listed, starts)``, the lists end to end, cell
-    ``c``'s from ``starts[c]`` to ``starts[c + 1]``.
+    ``c``'s from ``starts[c]`` to ``starts[c + 1]``. With ``wanted`` (a boolean
+    per cell, cells in C order), the other cells' lists are left empty.
 
     Each block of ``GRID_BLOCK`` cells per axis lists the centers that can win
     anywhere in it first, and its cells choose among those.
@@ -136,31 +137,42 @@ def list_grid(centers, low, cell_size, cells_per_axis):
         blocks_per_axis = 1
     block_cells = cells_per_axis // blocks_per_axis
     n_blocks = blocks_per_axis**n_channels
+    if wanted is None:
+        wanted = np.ones(cells_per_axis**n_channels, dtype=bool)
+        blocks = np.arange(n_blocks)
+    else:
+        # Cell axes split into (block, cell within the block): a block is
+        # listed if any of its cells is wanted.
+        by_block = wanted.reshape((blocks_per_axis, block_cells) * n_channels)
+        blocks = np.flatnonzero(by_block.any(axis=tuple(range(1, 2 * n_channels, 2))))
     block_lists = np.empty((n_blocks, n_centers), dtype=np.int64)
-    n_block_listed = np.empty(n_blocks, dtype=np.int64)
+    n_block_listed = np.zeros(n_blocks, dtype=np.int64)
     geometry = (centers, low, cell_size)
     run_blocks(
         lambda first, stop: kernels.list_blocks(
             *geometry,
             blocks_per_axis,
             block_cells,
+            blocks,
             block_lists,
             n_block_listed,
             first,
             stop,
         ),
-        n_blocks,
+        len(blocks),
         work_per_item=4 * n_centers * n_channels,
     )
     width = int(n_block_listed.max())
     cell_lists = np.empty((cells_per_axis**n_channels, width), dtype=np.int16)
-    n_listed = np.empty(cells_per_axis**n_channels, dtype=np.int64)
+    n_listed = np.zeros(cells_per_axis**n_channels, dtype=np.int64)
     run_blocks(
         lambda first, stop: kernels.list_cells(
             *geometry,
             cells_per_axis,
             blocks_per_axis,
             block_cells,
+            blocks,
+            wanted,
             block_lists,
             n_block_listed,
             cell_lists,
@@ -168,7 +180,7 @@ def list_grid(centers, low, cell_size, cells_per_axis):
             first,
             stop,
         ),
-        n_blocks,
+        len(blocks),
         # Dropping dominated candidates compares them pairwise.
         work_per_item=block_cells**n_channels * width * (4 + width / 4),
     )
@@ -191,7 +203,8 @@ class PaletteIndex:
     colors. In ``"rgb"`` with at most 256 colors, the uint8 cube is cut into cells
     of 8 levels per channel, each listing the palette colors that can be nearest
     to one of its colors (often just one): a pixel costs a few exact distances.
-    ``prepare`` makes the lists, otherwise the first such pixels do. In the other
+    ``prepare`` lists the cells its colors fall in; the first pixel met in
+    another cell, or the first pixels without ``prepare``, list them all. In the other
     cases, a table of ``256 ** n_channels`` entries (32 MiB for RGB, its pages
     touched only where colors occur) keeps the index of every color met, so that
     the quantizer gets faster as it meets the same colors again. Threads may use
@@ -204,6 +217,7 @@ class PaletteIndex:
         self.centers = np.ascontiguousarray(centers, dtype=np.float64)
         self.color_space = color_space
         self._cube = None  # (listed, starts): the cube's candidate lists
+        self._whole_cube = False  # whether they cover every cell
         self._table = None
         self._lock = threading.Lock()
 
@@ -219,7 +233,7 @@ class PaletteIndex:
         if not _is_small_uint8(colors):
             return
         if self._uses_cube():
-            self._get_cube()
+            self._get_cube(colors)
         else:
             self._get_table(colors.shape[1])[pack_uint8(colors)] = labels + 1
 
@@ -230,18 +244,9 @@ class PaletteIndex:
             if self._uses_cube():
                 # At most 256 colors: uint8 labels, the size of the output.
                 labels = np.empty(len(pixels), dtype=np.uint8)
-                listed, starts = self._get_cube()
-                run_blocks(
-                    lambda start, stop: kernels.nearest_in_cube(
-                        pixels[start:stop],
-                        self.centers,
-                        listed,
-                        starts,
-                        labels[start:stop],
-                    ),
-                    len(pixels),
-                    work_per_item=2 + len(listed) / (len(starts) - 1),
-                )
+                if self._labels_from_cube(pixels, labels, self._get_cube()):
+                    # Pixels in cells that the fit's colors did not reach.
+                    self._labels_from_cube(pixels, labels, self._get_cube(whole=True))
                 return labels
             return self._labels_from_table(pixels)
         colors, _, inverse = distinct_colors(pixels, return_inverse=True)
@@ -261,17 +266,51 @@ class PaletteIndex:
     def _uses_cube(self):
         return self.color_space == "rgb" and len(self.centers) <= _MAX_CUBE_COLORS
 
-    def _get_cube(self):
+    def _get_cube(self, colors=None, *, whole=False):
+        """The cube's lists, ``(listed, starts)``, made on first use: for the
+        cells of ``colors`` only, if given (a fit meets a tenth of the cells, and
+        listing them all costs as much as a third of a small fit); for every
+        cell when ``whole``, or no colors are given."""
         with self._lock:
-            if self._cube is None:
+            if self._cube is None or (whole and not self._whole_cube):
                 n_channels = self.centers.shape[1]
+                self._whole_cube = whole or colors is None
+                wanted = None
+                if not self._whole_cube:
+                    wanted = np.zeros(kernels.CUBE_CELLS_PER_AXIS**n_channels, bool)
+                    cells = np.zeros(len(colors), dtype=np.int64)
+                    for channel in range(n_channels):
+                        cells = cells * kernels.CUBE_CELLS_PER_AXIS + (
+                            colors[:, channel] >> kernels.CUBE_SHIFT
+                        )
+                    wanted[cells] = True
                 self._cube = list_grid(
                     self.centers,
                     np.zeros(n_channels),
                     np.full(n_channels, float(1 << kernels.CUBE_SHIFT)),
                     kernels.CUBE_CELLS_PER_AXIS,
+                    wanted,
                 )
             return self._cube
+
+    def _labels_from_cube(self, pixels, labels, cube):
+        """Labels of uint8 ``pixels`` from the cube's lists, into ``labels``;
+        returns how many pixels fell in cells without a list (left as they
+        were)."""
+        listed, starts = cube
+        return sum(
+            run_blocks(
+                lambda start, stop: kernels.nearest_in_cube(
+                    pixels[start:stop],
+                    self.centers,
+                    listed,
+                    starts,
+                    labels[start:stop],
+                ),
+                len(pixels),
+                work_per_item=2 + len(listed) / (len(starts) - 1),
+            )
+        )
 
     def _labels_from_table(self, pixels):
         table = self._get_table(pixels.shape[1])

@@ -211,11 +211,16 @@ def _cube_cell(pixels, i):
 
 @njit(cache=True, nogil=True)
 def nearest_in_cube(pixels, centers, listed, starts, labels):
-    """Nearest center of uint8 pixels, from the lists of the uint8 cube's grid."""
+    """Nearest center of uint8 pixels, from the lists of the uint8 cube's grid;
+    returns how many pixels fell in cells without a list (left unlabeled)."""
     n_channels = pixels.shape[1]
+    n_unlisted = 0
     for i in range(pixels.shape[0]):
         cell = _cube_cell(pixels, i)
         first, stop = starts[cell], starts[cell + 1]
+        if stop == first:
+            n_unlisted += 1
+            continue
         best = listed[first]
         if stop - first > 1:
             best_distance = np.inf
@@ -228,6 +233,7 @@ def nearest_in_cube(pixels, centers, listed, starts, labels):
                 if distance < best_distance:
                     best, best_distance = j, distance
         labels[i] = best
+    return n_unlisted
 
 
 @njit(cache=True, nogil=True)
@@ -296,17 +302,19 @@ def list_blocks(
     cell_size,
     blocks_per_axis,
     block_cells,
+    blocks,
     block_lists,
     n_block_listed,
-    first_block,
-    stop_block,
+    first,
+    stop,
 ):
     """The centers that can be nearest to a point of each block
-    ``first_block:stop_block``, into ``block_lists`` and ``n_block_listed``."""
+    ``blocks[first:stop]``, into ``block_lists`` and ``n_block_listed``."""
     n_centers, n_channels = centers.shape
     everyone = np.arange(n_centers)
     box_low, box_high = np.empty(n_channels), np.empty(n_channels)
-    for block in range(first_block, stop_block):
+    for position in range(first, stop):
+        block = blocks[position]
         _block_box(
             block, low, cell_size, blocks_per_axis, block_cells, box_low, box_high
         )
@@ -326,16 +334,19 @@ def list_cells(
     cells_per_axis,
     blocks_per_axis,
     block_cells,
+    blocks,
+    wanted,
     block_lists,
     n_block_listed,
     cell_lists,
     n_listed,
-    first_block,
-    stop_block,
+    first,
+    stop,
 ):
-    """The centers that can be nearest to a point of each cell of the blocks
-    ``first_block:stop_block``, from their block's list, into ``cell_lists`` and
-    ``n_listed``. Block by block, so that scratch is made once per block."""
+    """The centers that can be nearest to a point of each ``wanted`` cell of
+    the blocks ``blocks[first:stop]``, from their block's list, into
+    ``cell_lists`` and ``n_listed``. Block by block, so that scratch is made
+    once per block."""
     n_channels = centers.shape[1]
     cells_per_block = 1
     for _ in range(n_channels):
@@ -343,7 +354,8 @@ def list_cells(
     box_low, box_high = np.empty(n_channels), np.empty(n_channels)
     candidates = np.empty(block_lists.shape[1], dtype=np.int64)
     near = np.empty(block_lists.shape[1])
-    for block in range(first_block, stop_block):
+    for position in range(first, stop):
+        block = blocks[position]
         among = block_lists[block, : n_block_listed[block]]
         for inner in range(cells_per_block):
             block_rest, inner_rest = np.int64(block), np.int64(inner)
@@ -358,6 +370,8 @@ def list_cells(
                 box_high[channel] = box_low[channel] + cell_size[channel]
                 cell += index * scale
                 scale *= cells_per_axis
+            if not wanted[cell]:
+                continue
             n_candidates, _ = cell_candidates_into(
                 box_low, box_high, centers, among, candidates, near, 0.0
             )

@@ -372,6 +372,19 @@ def test_uint8_lookup_matches_brute_force_with_exact_ties(n_colors):
     np.testing.assert_array_equal(index.labels(pixels[::-1]), expected[::-1])
 
 
+def test_uint8_lookup_prepared_for_some_colors_meets_others(china, flower):
+    # ``prepare`` lists only the cells of the fit's colors: pixels elsewhere
+    # must still get their nearest palette color, not a neighbor cell's.
+    rng = np.random.default_rng(3)
+    palette = rng.integers(0, 256, size=(200, 3)).astype(np.float64)
+    fitted = np.unique(china.reshape(-1, 3), axis=0)
+    index = PaletteIndex(palette, "rgb")
+    index.prepare(fitted, _brute_nearest_blocks(fitted.astype(np.float64), palette))
+    for pixels in (fitted, flower.reshape(-1, 3), _lattice(5, 3)):
+        expected = _brute_nearest_blocks(pixels.astype(np.float64), palette)
+        np.testing.assert_array_equal(index.labels(pixels), expected)
+
+
 @pytest.mark.parametrize("n_channels", [1, 2])
 def test_uint8_lookup_for_fewer_channels(n_channels):
     rng = np.random.default_rng(n_channels)
