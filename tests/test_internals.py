@@ -166,9 +166,10 @@ def test_lloyd_on_a_lattice_has_the_iterates_of_plain_lloyd(
     # two centers at the first step, and many near borders after it, where the
     # runner-up bounds decide. Compared while plain Lloyd leaves no center empty
     # (it has no rule for one) and, once the centers are means, no color within
-    # rounding of two of them (the sums, added in the level's order and then
-    # kept by moving the colors that change center, round otherwise than plain
-    # Lloyd's, and such a color may then go either way).
+    # rounding of two of them, exactly as near included (the sums, added in the
+    # level's order and then kept by moving the colors that change center,
+    # round otherwise than plain Lloyd's, and such a color may then go either
+    # way).
     rng = np.random.default_rng(seed)
     points = np.unique(rng.integers(0, levels, size=(400, 3)), axis=0) / levels
     if len(points) <= n_centers:
