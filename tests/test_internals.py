@@ -134,6 +134,37 @@ def test_lloyd_has_the_iterates_of_plain_lloyd(
     assert done <= n_iter
 
 
+def test_assignment_after_a_center_jumps_into_listed_cells():
+    # Cells keep lists of candidate centers between iterations, dropped when
+    # the centers have moved too far since. A center that jumps far (as a
+    # relocated one does) must get into the lists of the cells it lands in,
+    # and lists kept while all move a little must still hold the nearest.
+    rng = np.random.default_rng(0)
+    points, weights, grid = _kmeans._level(rng.random((4000, 3)) * 100, np.ones(4000))
+    centers = rng.random((40, 3)) * 100
+    state = _kmeans._lloyd_state(centers, len(points), len(grid.cell_lows))
+    n_cells = len(grid.cell_lows)
+    cells = (grid.cell_starts, grid.cell_lows, grid.cell_size, 0, n_cells)
+    moves = (0.0, -1, 0.0, False, 1.0)  # lists made with a margin of 1
+    by_first = np.arange(len(centers))
+    for jump in range(12):
+        _kmeans_kernels.lloyd_assign(state, moves, points, *cells)
+        np.testing.assert_array_equal(state[1], _brute_nearest(points, centers)[0])
+        # One center to a random point, or all a little: lists dropped or kept.
+        shift = state[5]
+        shift[:] = 0.0
+        if jump % 3 == 2:
+            step = rng.normal(scale=0.2, size=centers.shape)
+            centers += step
+            shift[:] = np.sqrt((step**2).sum(axis=1))
+        else:
+            moved = rng.integers(len(centers))
+            target = points[rng.integers(len(points))] + 0.1
+            shift[moved] = np.sqrt(((target - centers[moved]) ** 2).sum())
+            centers[moved] = target
+        moves = _kmeans_kernels.lloyd_gaps(state, False, by_first)
+
+
 def test_lloyd_with_a_large_palette_has_the_iterates_of_plain_lloyd(
     china_pixels, monkeypatch
 ):
@@ -182,7 +213,7 @@ def test_lloyd_on_a_lattice_has_the_iterates_of_plain_lloyd(
         distances = ((points[:, None, :] - centers[None, :, :]) ** 2).sum(-1)
         labels = distances.argmin(axis=1)
         nearest, second = np.sort(distances, axis=1)[:, :2].T
-        near_tie = (second > nearest) & (second - nearest <= 1e-9 * nearest)
+        near_tie = second - nearest <= 1e-9 * nearest  # exact ties included
         if len(np.unique(labels)) < n_centers or (n_iter > 0 and near_tie.any()):
             break
         centers, n_iter = _plain_lloyd(points, weights, centers, 1), n_iter + 1
