@@ -83,10 +83,11 @@ def weighted_kmeans(
     points = np.ascontiguousarray(points, dtype=np.float64)
     weights = np.asarray(weights, dtype=np.float64)
     fixed = _as_centers(fixed, points.shape[1])
-    tolerance = tol * np.mean(_weighted_variance(points, weights))
+    coarse = _coarse_level(points, weights, n_clusters)
+    tolerance = tol * _mean_variance(points, weights, coarse)
     fine = _level(points, weights, grid)
     total_iter = 0
-    for level, residual in _seed_levels(points, weights, n_clusters, fine):
+    for level, residual in _seed_levels(points, weights, n_clusters, fine, coarse):
         # A level whose cells hide more error than the palette makes cannot
         # place the palette: seed again on a finer one.
         several = level is not fine
@@ -211,7 +212,7 @@ def refine_around(points, weights, fixed, centers, *, tol=1e-4):
     weights = np.asarray(weights, dtype=np.float64)
     fixed = _as_centers(fixed, points.shape[1])
     start = np.concatenate([fixed, _as_centers(centers, points.shape[1])])
-    tolerance = tol * np.mean(_weighted_variance(points, weights))
+    tolerance = tol * _mean_variance(points, weights)
     level = _level(points, weights)
     return _lloyd(level, start, _fine_max_iter(len(start)), tolerance, len(fixed))
 
@@ -238,6 +239,16 @@ def _seeds(level, n_clusters, random_state, given=None, *, return_potential=Fals
         )
         potential = total / np.sum(weights)
     return (seeds, potential) if return_potential else seeds
+
+
+def _mean_variance(points, weights, coarse=None):
+    """The points' weighted variance, averaged over channels; from ``coarse``,
+    ``_coarse_level``'s result, when given: the error its cells hide plus the
+    variance of their means (no pass over the points)."""
+    if coarse is None:
+        return np.mean(_weighted_variance(points, weights))
+    means, cell_weights, _, hidden = coarse
+    return (hidden + np.sum(_weighted_variance(means, cell_weights))) / len(means[0])
 
 
 def _weighted_variance(points, weights):
@@ -296,7 +307,7 @@ def smallest_kmeans(
     """
     points = np.ascontiguousarray(points, dtype=np.float64)
     weights = np.asarray(weights, dtype=np.float64)
-    tolerance = tol * np.mean(_weighted_variance(points, weights))
+    tolerance = tol * _mean_variance(points, weights)
     fine = _level(points, weights)
     coarse = _coarse_level(points, weights, max_clusters)
     coarse = fine if coarse is None else coarse[:3]
@@ -392,13 +403,15 @@ def _next_size(low, low_gap, high, high_gap, precision, passed):
     return (low + high) // 2
 
 
-def _seed_levels(points, weights, n_clusters, fine):
+def _seed_levels(points, weights, n_clusters, fine, coarse):
     """The levels to seed on, coarse to fine, each with the error its cells
     hide (the weighted mean squared distance of the points to their cell's
-    mean): the means of the cells of a 32-per-axis grid, of a 64-per-axis grid,
-    while they have 4 cells per cluster, and last every point (``fine``)."""
+    mean): the means of the cells of a 32-per-axis grid (``coarse``, the
+    caller's), of a 64-per-axis grid, while they have 4 cells per cluster, and
+    last every point (``fine``)."""
     for cells_per_axis in (_COARSE_CELLS_PER_AXIS, 2 * _COARSE_CELLS_PER_AXIS):
-        coarse = _coarse_level(points, weights, n_clusters, cells_per_axis)
+        if cells_per_axis != _COARSE_CELLS_PER_AXIS:
+            coarse = _coarse_level(points, weights, n_clusters, cells_per_axis)
         if coarse is None:
             break
         *level, residual = coarse
