@@ -21,7 +21,7 @@ from ._threads import run_blocks
 _COARSE_CELLS_PER_AXIS = 32
 # A full-level iteration costs about in proportion to the number of centers: small
 # palettes can afford more of them.
-_FINE_ITERATIONS_TIMES_CLUSTERS = 7680
+_FINE_ITERATIONS_TIMES_CLUSTERS = 6400
 _FINE_MIN_ITER = 10
 # Choosing the size: Lloyd's iterations per size tried on the coarse level, and on
 # every point to measure what refining gains.
@@ -54,7 +54,7 @@ def weighted_kmeans(
     level whose seeds' potential is already below twice its hidden error is
     passed over before any Lloyd iteration (the iterations only lower it).
     Then Lloyd's iterations refine on every point until converged, at most
-    ``max(10, 7680 // n_clusters)`` of them.
+    ``max(10, 6400 // n_clusters)`` of them.
 
     Parameters
     ----------

@@ -191,7 +191,7 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
     uint8 RGB), or of a 64-per-axis grid, or on the colors themselves, where
     the coarser cells hide more error than the palette makes; then they refine
     on every distinct color until converged, for at most
-    ``max(10, 7680 // n_colors)`` iterations. The palette's PSNR is
+    ``max(10, 6400 // n_colors)`` iterations. The palette's PSNR is
     within a tenth of a decibel of :class:`~sklearn.cluster.KMeans` on all
     pixels, in a small fraction of its time. Nearest colors are exact (ties
     go to the lowest index). For uint8 data of up to 3 channels, ``transform``
