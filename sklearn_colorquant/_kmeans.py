@@ -52,7 +52,8 @@ def weighted_kmeans(
     the cells hide at most half the error of the palette found there; else on
     a 64-per-axis grid, on the same terms; else on the points themselves. A
     level whose seeds' potential is already below twice its hidden error is
-    passed over before any Lloyd iteration (the iterations only lower it).
+    passed over before any Lloyd iteration (the iterations only lower it), and
+    its k-means++ stops as soon as the potential of the seeds so far is.
     Then Lloyd's iterations refine on every point until converged, at most
     ``max(10, 6400 // n_clusters)`` of them.
 
@@ -221,11 +222,14 @@ def _fine_max_iter(n_clusters):
     return max(_FINE_MIN_ITER, _FINE_ITERATIONS_TIMES_CLUSTERS // n_clusters)
 
 
-def _seeds(level, n_clusters, random_state, given=None, *, return_potential=False):
+def _seeds(
+    level, n_clusters, random_state, given=None, *, return_potential=False, least=0.0
+):
     """k-means++ seeds, indices into the points of ``level``, chosen around
     centers ``given``; with ``return_potential``, also their potential: the
     weighted mean squared distance of the points to the closest seed or given
-    center (``inf`` with no seed to choose)."""
+    center (``inf`` with no seed to choose). Fewer seeds once the potential is
+    below ``least``, which it then returns as ``-inf``."""
     points, weights, grid = level
     given = _as_centers(given, points.shape[1])
     seeds, potential = np.empty(0, dtype=np.int64), np.inf
@@ -234,10 +238,12 @@ def _seeds(level, n_clusters, random_state, given=None, *, return_potential=Fals
         n_draws = 1 + (n_clusters - (0 if len(given) else 1)) * n_trials
         uniforms = random_state.uniform(size=n_draws)
         cells = (grid.cell_starts, grid.cell_lows, grid.cell_size)
+        total_weight = np.sum(weights)
         seeds, total = kernels.kmeans_plusplus(
-            points, weights, cells, n_clusters, uniforms, n_trials, given
-        )
-        potential = total / np.sum(weights)
+            points, weights, cells, n_clusters, uniforms, n_trials, given,
+            least * total_weight,
+        )  # fmt: skip
+        potential = total / total_weight if len(seeds) == n_clusters else -np.inf
     return (seeds, potential) if return_potential else seeds
 
 
@@ -440,8 +446,9 @@ def _seeded(
     best, total_iter = None, 0
     for _ in range(n_runs):
         seeds, potential = _seeds(
-            level, n_clusters - len(fixed), random_state, fixed, return_potential=True
-        )
+            level, n_clusters - len(fixed), random_state, fixed,
+            return_potential=True, least=least_inertia,
+        )  # fmt: skip
         if potential < least_inertia:
             return None
         start = np.concatenate([fixed, level_points[seeds]])

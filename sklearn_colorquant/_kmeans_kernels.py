@@ -71,7 +71,9 @@ def _draw_by_cell(weights, closest, cell_starts, cell_cumulative, target):
 
 
 @njit(cache=True, nogil=True)
-def kmeans_plusplus(points, weights, cells, n_centers, uniforms, n_trials, given):
+def kmeans_plusplus(
+    points, weights, cells, n_centers, uniforms, n_trials, given, least
+):
     """Weighted greedy k-means++ seeding, as scikit-learn's ``kmeans_plusplus``.
 
     ``uniforms`` holds ``1 + (n_centers - 1) * n_trials`` draws from U[0, 1)
@@ -80,6 +82,8 @@ def kmeans_plusplus(points, weights, cells, n_centers, uniforms, n_trials, given
     potential, the weighted sum of squared distances to the closest seed. Centers
     ``given`` (shape ``(n_given, n_channels)``, reserved colors) count as chosen
     already: every seed is then drawn by its distance to them, the first too.
+    Stops with fewer seeds once the potential is below ``least`` (more seeds
+    only lower it): the caller wanted to know whether it would be.
 
     ``cells`` is ``(cell_starts, cell_lows, cell_size)`` of a grid whose cells
     hold the points in order (a level of ``_kmeans``): a cell farther from a
@@ -121,6 +125,8 @@ def kmeans_plusplus(points, weights, cells, n_centers, uniforms, n_trials, given
         for cell in range(n_cells):
             total += cell_potential[cell]
             cell_cumulative[cell] = total
+        if total < least:
+            return chosen[:center], total
         best_index, best_potential = 0, np.inf
         # The trials, then the best of them kept: one call site, so that the
         # flag is not a constant (Numba compiles a copy for each constant).

@@ -328,13 +328,26 @@ def test_kmeans_plusplus_skipping_far_cells_equals_brute_force(china_pixels, n_c
     grid = level[2]
     cells = (grid.cell_starts, grid.cell_lows, grid.cell_size)
     seeds, potential = _kmeans_kernels.kmeans_plusplus(
-        *level[:2], cells, n_centers, uniforms, n_trials, np.empty((0, 3))
+        *level[:2], cells, n_centers, uniforms, n_trials, np.empty((0, 3)), 0.0
     )
     expected = _kmeans_plusplus_by_brute_force(level, n_centers, uniforms, n_trials)
     np.testing.assert_array_equal(seeds, expected)
     points, weights = level[:2]
     _, distances = nearest_center(points, points[seeds])
     np.testing.assert_allclose(potential, weights @ distances, rtol=1e-12)
+    # Asked to stop below a potential: the same seeds up to the first whose
+    # potential is below it.
+    potentials = [
+        weights @ nearest_center(points, points[seeds[:k]])[1]
+        for k in range(1, n_centers + 1)
+    ]
+    least = potentials[(n_centers - 1) // 2] * (1 + 1e-9)
+    stopped, stopped_potential = _kmeans_kernels.kmeans_plusplus(
+        *level[:2], cells, n_centers, uniforms, n_trials, np.empty((0, 3)), least
+    )
+    n_stopped = next(k + 1 for k, p in enumerate(potentials) if p < least)
+    np.testing.assert_array_equal(stopped, seeds[:n_stopped])
+    assert stopped_potential < least
 
 
 def test_weighted_distinct_colors_give_the_pixel_objective(china_pixels):
