@@ -197,7 +197,8 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
     go to the lowest index). For uint8 data of up to 3 channels, ``transform``
     never searches over distinct colors: in ``"rgb"`` with at most 256 colors,
     each cell of 8 levels per channel of the uint8 cube lists the palette colors
-    that can be nearest to it (made in ``fit``); otherwise a table keeps the index
+    that can be nearest to it (made in ``fit`` for the cells of its colors, for
+    the others when first met); otherwise a table keeps the index
     of every color met, so the quantizer gets faster as it meets colors again.
     Integer data are on the 0..255 scale (0..65535 for uint16) and floats on
     ``[0, 1]``, as in scikit-image; the perceptual spaces reject values outside
