@@ -6,14 +6,15 @@ colors themselves, where those cells hide the palette's detail), then refines on
 every distinct color. Lloyd's iterations use Hamerly's bounds (with each point's
 runner-up center bounded apart) and the grid's pruning of candidate centers (see
 ``_assign``), so most points are not looked at again once the centers settle; each
-step's work goes to threads (see ``_threads``).
+step's work goes to threads (see ``_threads``), and on a coarse level, too small
+for that, each k-means++ run with its iterations does.
 """
 
 import numpy as np
 
 from . import _kmeans_kernels as kernels
 from ._assign import MAX_GRID_DIMENSIONS, Grid, build_grid, nearest_center
-from ._threads import run_blocks
+from ._threads import limit, run_blocks
 
 # The coarse level: weighted means of the cells of a grid this fine. On uint8 RGB
 # it is a 5-bit histogram; seeding and converging there costs little, and leaves
@@ -230,21 +231,35 @@ def _seeds(
     weighted mean squared distance of the points to the closest seed or given
     center (``inf`` with no seed to choose). Fewer seeds once the potential is
     below ``least``, which it then returns as ``-inf``."""
-    points, weights, grid = level
-    given = _as_centers(given, points.shape[1])
-    seeds, potential = np.empty(0, dtype=np.int64), np.inf
-    if n_clusters > 0:
-        n_trials = 2 + int(np.log(n_clusters + len(given)))
-        n_draws = 1 + (n_clusters - (0 if len(given) else 1)) * n_trials
-        uniforms = random_state.uniform(size=n_draws)
-        cells = (grid.cell_starts, grid.cell_lows, grid.cell_size)
-        total_weight = np.sum(weights)
-        seeds, total = kernels.kmeans_plusplus(
-            points, weights, cells, n_clusters, uniforms, n_trials, given,
-            least * total_weight,
-        )  # fmt: skip
-        potential = total / total_weight if len(seeds) == n_clusters else -np.inf
+    given = _as_centers(given, level[0].shape[1])
+    uniforms = _seed_draws(n_clusters, len(given), random_state)
+    seeds, potential = _seeds_from(level, n_clusters, uniforms, given, least)
     return (seeds, potential) if return_potential else seeds
+
+
+def _seed_draws(n_clusters, n_given, random_state):
+    """The uniform draws k-means++ takes for ``n_clusters`` seeds around
+    ``n_given`` centers."""
+    if n_clusters <= 0:
+        return np.empty(0)
+    n_trials = 2 + int(np.log(n_clusters + n_given))
+    return random_state.uniform(size=1 + (n_clusters - (n_given == 0)) * n_trials)
+
+
+def _seeds_from(level, n_clusters, uniforms, given, least=0.0):
+    """``_seeds`` from its draws (``_seed_draws``): ``(seeds, potential)``."""
+    points, weights, grid = level
+    if n_clusters <= 0:
+        return np.empty(0, dtype=np.int64), np.inf
+    n_trials = 2 + int(np.log(n_clusters + len(given)))
+    cells = (grid.cell_starts, grid.cell_lows, grid.cell_size)
+    total_weight = np.sum(weights)
+    seeds, total = kernels.kmeans_plusplus(
+        points, weights, cells, n_clusters, uniforms, n_trials, given,
+        least * total_weight,
+    )  # fmt: skip
+    potential = total / total_weight if len(seeds) == n_clusters else -np.inf
+    return seeds, potential
 
 
 def _mean_variance(points, weights, coarse=None):
@@ -443,22 +458,45 @@ def _seeded(
     n_runs = 1
     if several:
         n_runs = next((n for most, n in _SEED_RUNS if n_clusters <= most), 1)
-    best, total_iter = None, 0
-    for _ in range(n_runs):
-        seeds, potential = _seeds(
-            level, n_clusters - len(fixed), random_state, fixed,
-            return_potential=True, least=least_inertia,
-        )  # fmt: skip
+    n_seeds = n_clusters - len(fixed)
+    # Every run's draws first, in the order one run after another takes them:
+    # the runs then go to threads, and give what they give one after another.
+    before = random_state.get_state()
+    draws = [_seed_draws(n_seeds, len(fixed), random_state) for _ in range(n_runs)]
+
+    def run(uniforms):
+        seeds, potential = _seeds_from(level, n_seeds, uniforms, fixed, least_inertia)
         if potential < least_inertia:
             return None
         start = np.concatenate([fixed, level_points[seeds]])
         centers, n_iter = _lloyd(level, start, 300, tolerance, len(fixed))
-        total_iter += n_iter
         _, distances = nearest_center(level_points, centers, grid)
-        inertia = np.average(distances, weights=level_weights)
+        return centers, np.average(distances, weights=level_weights), n_iter
+
+    def runs(first, stop):
+        # A thread for each run rather than for each step of one: a coarse
+        # level is too small for its steps to pay for waking a thread.
+        with limit(1):
+            return [run(draws[position]) for position in range(first, stop)]
+
+    if n_runs == 1:
+        results = [run(draws[0])]
+    else:
+        # A run costs a few distances per point and cluster.
+        blocks = run_blocks(runs, n_runs, work_per_item=len(level_points) * n_clusters)
+        results = [result for block in blocks for result in block]
+    if None in results:
+        # One after another, the first run to settle it would have ended it:
+        # the draws up to that run are taken, no more.
+        random_state.set_state(before)
+        for _ in range(results.index(None) + 1):
+            _seed_draws(n_seeds, len(fixed), random_state)
+        return None
+    best = None
+    for centers, inertia, _ in results:
         if best is None or inertia < best[1]:
             best = (centers, inertia)
-    return (*best, total_iter)
+    return (*best, sum(n_iter for *_, n_iter in results))
 
 
 def _coarse_level(

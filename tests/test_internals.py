@@ -256,6 +256,43 @@ def test_empty_centers_move_onto_the_worst_fit_points(
     )
 
 
+def test_seeding_runs_in_threads_take_the_draws_of_runs_one_after_another(
+    china_pixels, monkeypatch
+):
+    # The best of several k-means++ runs: their draws are taken first and the
+    # runs go to threads. A run whose seeds settle that the level is passed
+    # over ends it, and the random state must then be where it would be had
+    # the runs gone one after another: that run's draws taken, no later ones.
+    monkeypatch.setattr(_threads, "_idle_cores", lambda: 2)
+    colors, counts = distinct_colors(china_pixels[::3])
+    coarse = _kmeans._coarse_level(colors / 255.0, counts.astype(np.float64), 16)
+    level = coarse[:3]
+    for least_inertia, runs_taken in ((np.inf, 1), (0.0, 5)):
+        random_state = np.random.RandomState(0)
+        with _threads.limit(2):
+            result = _kmeans._seeded(
+                level, 16, random_state, np.empty((0, 3)), 0.0, True, least_inertia
+            )
+        assert (result is None) == (least_inertia == np.inf)
+        expected = np.random.RandomState(0)
+        for _ in range(runs_taken):
+            _kmeans._seed_draws(16, 0, expected)
+        assert random_state.uniform() == expected.uniform()
+    # The best run is the one of least inertia, as one after another.
+    random_state = np.random.RandomState(1)
+    with _threads.limit(2):
+        centers, inertia, _ = _kmeans._seeded(
+            level, 16, random_state, np.empty((0, 3)), 0.0, True
+        )
+    random_state = np.random.RandomState(1)
+    inertias = []
+    for _ in range(5):
+        seeds = _kmeans._seeds(level, 16, random_state)
+        run, _ = _kmeans._lloyd(level, level[0][seeds], 300, 0.0)
+        inertias.append(np.average(nearest_center(level[0], run)[1], weights=level[1]))
+    assert inertia == min(inertias)
+
+
 def test_kmeans_plusplus_seeds_are_distinct_points_by_weight():
     rng = np.random.default_rng(0)
     points = np.concatenate(
