@@ -251,6 +251,12 @@ def lloyd_assign(
     lists. Points that change center are written, with the center they leave,
     from position ``cell_starts[first_cell]`` of ``changed`` and
     ``changed_from``; returns how many.
+
+    Each cell goes in passes: the bounds of all its points, then the exact
+    distance of those whose bounds fail, then the rest of the work for those
+    that still fail. A fifth of the points may fail, scattered: a pass that
+    writes down which ones, rather than a branch on each, is not held up by
+    the processor guessing the branch wrong.
     """
     centers, labels, upper, lower, half_gap, shift, changed, changed_from = state[:8]
     lists, n_listed, list_bounds, listed_at, list_margins, drift = state[8:14]
@@ -262,6 +268,12 @@ def lloyd_assign(
     near = np.empty(n_centers)
     n_changed = 0
     write = cell_starts[first_cell]
+    most = 0
+    for cell in range(first_cell, stop_cell):
+        most = max(most, cell_starts[cell + 1] - cell_starts[cell])
+    # The points of a cell whose bounds fail, and their exact distance.
+    failing = np.empty(most, dtype=np.int64)
+    own = np.empty(most)
     for cell in range(first_cell, stop_cell):
         # In a cell with a list, a point's lower bound is on the distance to
         # the listed centers other than its own, which moved at most
@@ -280,6 +292,7 @@ def lloyd_assign(
                 n_listed[cell] = -1
                 folded, others = others, np.inf
         n_candidates, others_bound = -1, 0.0
+        n_failing = 0
         for i in range(cell_starts[cell], cell_starts[cell + 1]):
             label = labels[i]
             if relocated:
@@ -294,14 +307,22 @@ def lloyd_assign(
                     runner_lower[i] = max(runner_lower[i] - shift[runner[i]], 0.0)
                 else:
                     runner_lower[i] = lower[i]
-            rest = min(lower[i], others)
-            limit = max(half_gap[label], min(runner_lower[i], rest))
-            if upper[i] <= limit:
-                continue
+            limit = max(half_gap[label], min(runner_lower[i], min(lower[i], others)))
+            failing[n_failing] = i
+            n_failing += np.int64(upper[i] > limit)
+        n_still = 0
+        for position in range(n_failing):
+            i = failing[position]
+            label = labels[i]
+            limit = max(half_gap[label], min(runner_lower[i], min(lower[i], others)))
             own_distance = squared_distance(points, i, centers, label)
             upper[i] = np.sqrt(own_distance)
-            if upper[i] <= limit:
-                continue
+            failing[n_still], own[n_still] = i, own_distance
+            n_still += np.int64(upper[i] > limit)
+        for position in range(n_still):
+            i, own_distance = failing[position], own[position]
+            label = labels[i]
+            rest = min(lower[i], others)
             second = runner[i]
             if second >= 0:
                 second_distance = squared_distance(points, i, centers, second)
