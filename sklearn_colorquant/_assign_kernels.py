@@ -21,6 +21,18 @@ def squared_distance(points, i, centers, j):
     return total
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _nearer(j, distance, best, best_distance, tie):
+    """The nearest so far and whether another is as near, after center ``j``
+    at ``distance``: selects, not branches (which center wins moves from point
+    to point, and a branch guessed wrong costs more than both sides)."""
+    nearer = distance < best_distance
+    tie = (tie and not nearer) or distance == best_distance
+    if nearer:
+        return j, distance, tie
+    return best, best_distance, tie
+
+
 @njit(cache=True, nogil=True)
 def nearest_brute(points, centers, labels, distances, tied, start, stop):
     """Nearest center of the points ``start:stop`` by trying every center;
@@ -29,10 +41,7 @@ def nearest_brute(points, centers, labels, distances, tied, start, stop):
         best, best_distance, tie = 0, np.inf, False
         for j in range(centers.shape[0]):
             distance = squared_distance(points, i, centers, j)
-            if distance < best_distance:
-                best, best_distance, tie = j, distance, False
-            elif distance == best_distance:
-                tie = True
+            best, best_distance, tie = _nearer(j, distance, best, best_distance, tie)
         labels[i] = best
         distances[i] = best_distance
         if tied.shape[0] > 0:
@@ -77,10 +86,9 @@ def nearest_in_cells(
             for k in range(n_candidates):
                 j = candidates[k]
                 distance = squared_distance(points, i, centers, j)
-                if distance < best_distance:
-                    best, best_distance, tie = j, distance, False
-                elif distance == best_distance:
-                    tie = True
+                best, best_distance, tie = _nearer(
+                    j, distance, best, best_distance, tie
+                )
             labels[i] = best
             distances[i] = best_distance
             if tied.shape[0] > 0:
