@@ -33,16 +33,14 @@ def counted_keys(keys, key_bits):
             spare[counts[bucket]] = ordered[i]
             counts[bucket] += 1
         ordered, spare = spare, ordered
-    n_distinct = 0
-    for i in range(n_keys):
-        if i == 0 or ordered[i] != ordered[i - 1]:
-            n_distinct += 1
+    n_distinct = min(n_keys, 1)
+    for i in range(1, n_keys):
+        n_distinct += np.int64(ordered[i] != ordered[i - 1])
     distinct = np.empty(n_distinct, dtype=keys.dtype)
     occurrences = np.zeros(n_distinct, dtype=np.int64)
     position = -1
     for i in range(n_keys):
-        if i == 0 or ordered[i] != ordered[i - 1]:
-            position += 1
-            distinct[position] = ordered[i]
+        position += np.int64(i == 0 or ordered[i] != ordered[i - 1])
+        distinct[position] = ordered[i]
         occurrences[position] += 1
     return distinct, occurrences
