@@ -22,7 +22,9 @@ def counted_keys(keys, key_bits):
     ordered, spare = keys.copy(), np.empty_like(keys)
     counts = np.empty(n_buckets, dtype=np.int64)
     for shift in range(0, key_bits, _DIGIT_BITS):
-        counts[:] = 0
+        # Loops rather than slices: each slice assignment is compiled too.
+        for bucket in range(n_buckets):
+            counts[bucket] = 0
         for i in range(n_keys):
             counts[(ordered[i] >> np.uint32(shift)) & mask] += 1
         total = 0

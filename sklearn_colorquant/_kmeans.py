@@ -242,8 +242,13 @@ def _seed_draws(n_clusters, n_given, random_state):
     ``n_given`` centers."""
     if n_clusters <= 0:
         return np.empty(0)
-    n_trials = 2 + int(np.log(n_clusters + n_given))
+    n_trials = _n_trials(n_clusters, n_given)
     return random_state.uniform(size=1 + (n_clusters - (n_given == 0)) * n_trials)
+
+
+def _n_trials(n_clusters, n_given):
+    # scikit-learn's greedy k-means++: 2 + log(k) candidates for each seed.
+    return 2 + int(np.log(n_clusters + n_given))
 
 
 def _seeds_from(level, n_clusters, uniforms, given, least=0.0):
@@ -251,7 +256,7 @@ def _seeds_from(level, n_clusters, uniforms, given, least=0.0):
     points, weights, grid = level
     if n_clusters <= 0:
         return np.empty(0, dtype=np.int64), np.inf
-    n_trials = 2 + int(np.log(n_clusters + len(given)))
+    n_trials = _n_trials(n_clusters, len(given))
     cells = (grid.cell_starts, grid.cell_lows, grid.cell_size)
     total_weight = np.sum(weights)
     seeds, total = kernels.kmeans_plusplus(

@@ -271,8 +271,10 @@ def lloyd_assign(
     most = 0
     for cell in range(first_cell, stop_cell):
         most = max(most, cell_starts[cell + 1] - cell_starts[cell])
-    # The points of a cell whose bounds fail, and their exact distance.
+    # The points of a cell whose bounds fail, the bound on the distance to
+    # the other centers, and their exact distance.
     failing = np.empty(most, dtype=np.int64)
+    limits = np.empty(most)
     own = np.empty(most)
     for cell in range(first_cell, stop_cell):
         # In a cell with a list, a point's lower bound is on the distance to
@@ -308,17 +310,15 @@ def lloyd_assign(
                 else:
                     runner_lower[i] = lower[i]
             limit = max(half_gap[label], min(runner_lower[i], min(lower[i], others)))
-            failing[n_failing] = i
+            failing[n_failing], limits[n_failing] = i, limit
             n_failing += np.int64(upper[i] > limit)
         n_still = 0
         for position in range(n_failing):
             i = failing[position]
-            label = labels[i]
-            limit = max(half_gap[label], min(runner_lower[i], min(lower[i], others)))
-            own_distance = squared_distance(points, i, centers, label)
+            own_distance = squared_distance(points, i, centers, labels[i])
             upper[i] = np.sqrt(own_distance)
             failing[n_still], own[n_still] = i, own_distance
-            n_still += np.int64(upper[i] > limit)
+            n_still += np.int64(upper[i] > limits[position])
         for position in range(n_still):
             i, own_distance = failing[position], own[position]
             label = labels[i]
