@@ -298,6 +298,11 @@ class PaletteIndex:
         returns how many pixels fell in cells without a list (left as they
         were)."""
         listed, starts = cube
+        # A read-only view whatever the caller's array: Numba compiles the
+        # kernel once per flag, and a first fit's kernels are compiled ahead
+        # (``_compile_ahead``) with this one.
+        pixels = np.ascontiguousarray(pixels).view()
+        pixels.flags.writeable = False
         return sum(
             run_blocks(
                 lambda start, stop: kernels.nearest_in_cube(

@@ -21,6 +21,16 @@ def squared_distance(points, i, centers, j):
     return total
 
 
+@njit(cache=True, nogil=True)
+def all_indices(n):
+    """``0, 1, ..., n - 1``: ``np.arange`` would be compiled too, on a cold start,
+    and this is what the kernels need of it."""
+    indices = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        indices[i] = i
+    return indices
+
+
 @njit(cache=True, nogil=True, inline="always")
 def _nearer(j, distance, best, best_distance, tie):
     """The nearest so far and whether another is as near, after center ``j``
@@ -73,7 +83,7 @@ def nearest_in_cells(
     smallest, over centers, of the largest distance to the box.
     """
     n_centers = centers.shape[0]
-    everyone = np.arange(n_centers)
+    everyone = all_indices(n_centers)
     candidates = np.empty(n_centers, dtype=np.int64)
     for cell in range(first_cell, stop_cell):
         start, stop = cell_starts[cell], cell_starts[cell + 1]
@@ -168,7 +178,9 @@ def grid_cells(points, cells_per_axis):
     for _ in range(n_channels):
         n_positions *= cells_per_axis
     position_of_point = np.empty(n_points, dtype=np.int64)
-    counts = np.zeros(n_positions, dtype=np.int64)
+    counts = np.empty(n_positions, dtype=np.int64)
+    for position in range(n_positions):
+        counts[position] = 0
     for i in range(n_points):
         position = 0
         for channel in range(n_channels):
@@ -176,13 +188,13 @@ def grid_cells(points, cells_per_axis):
             position = position * cells_per_axis + min(index, cells_per_axis - 1)
         position_of_point[i] = position
         counts[position] += 1
-    cell_of_position = np.full(n_positions, -1, dtype=np.int64)
+    cell_of_position = np.empty(n_positions, dtype=np.int64)
     n_cells = 0
     for position in range(n_positions):
-        if counts[position] > 0:
-            cell_of_position[position] = n_cells
-            n_cells += 1
-    cell_starts = np.zeros(n_cells + 1, dtype=np.int64)
+        cell_of_position[position] = n_cells if counts[position] > 0 else -1
+        n_cells += counts[position] > 0
+    cell_starts = np.empty(n_cells + 1, dtype=np.int64)
+    cell_starts[0] = 0
     cell_lows = np.empty((n_cells, n_channels))
     for position in range(n_positions):
         cell = cell_of_position[position]
@@ -319,7 +331,7 @@ def list_blocks(
     """The centers that can be nearest to a point of each block
     ``blocks[first:stop]``, into ``block_lists`` and ``n_block_listed``."""
     n_centers, n_channels = centers.shape
-    everyone = np.arange(n_centers)
+    everyone = all_indices(n_centers)
     box_low, box_high = np.empty(n_channels), np.empty(n_channels)
     for position in range(first, stop):
         block = blocks[position]
@@ -397,7 +409,8 @@ def join_lists(cell_lists, n_listed):
     """The cells' lists end to end, ``(listed, starts)``: stored so, they stay in
     cache where padded rows would not."""
     n_cells = n_listed.shape[0]
-    starts = np.zeros(n_cells + 1, dtype=np.int64)
+    starts = np.empty(n_cells + 1, dtype=np.int64)
+    starts[0] = 0
     for cell in range(n_cells):
         starts[cell + 1] = starts[cell] + n_listed[cell]
     listed = np.empty(starts[n_cells], dtype=np.int16)

@@ -19,7 +19,7 @@ def counted_keys(keys, key_bits):
     n_keys = keys.shape[0]
     n_buckets = 1 << _DIGIT_BITS
     mask = np.uint32(n_buckets - 1)
-    ordered, spare = keys.copy(), np.empty_like(keys)
+    ordered, spare = keys.copy(), np.empty(n_keys, dtype=keys.dtype)
     counts = np.empty(n_buckets, dtype=np.int64)
     for shift in range(0, key_bits, _DIGIT_BITS):
         # Loops rather than slices: each slice assignment is compiled too.
@@ -39,10 +39,11 @@ def counted_keys(keys, key_bits):
     for i in range(1, n_keys):
         n_distinct += np.int64(ordered[i] != ordered[i - 1])
     distinct = np.empty(n_distinct, dtype=keys.dtype)
-    occurrences = np.zeros(n_distinct, dtype=np.int64)
+    occurrences = np.empty(n_distinct, dtype=np.int64)
     position = -1
     for i in range(n_keys):
-        position += np.int64(i == 0 or ordered[i] != ordered[i - 1])
+        new = i == 0 or ordered[i] != ordered[i - 1]
+        position += np.int64(new)
         distinct[position] = ordered[i]
-        occurrences[position] += 1
+        occurrences[position] = 1 if new else occurrences[position] + 1
     return distinct, occurrences

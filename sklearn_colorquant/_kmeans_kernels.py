@@ -9,7 +9,7 @@ sums' ranges of points, to threads.
 import numpy as np
 from numba import njit
 
-from ._assign_kernels import cell_candidates_into, squared_distance
+from ._assign_kernels import all_indices, cell_candidates_into, squared_distance
 
 # Cell lists are made with a margin of this many times the last largest shift.
 _LIST_SHIFTS = 4.0
@@ -21,7 +21,11 @@ def cell_means(points, weights, cell_of_point, n_cells):
     cells hide: the weighted mean squared distance of the points to their
     cell's mean. ``(means, cell_weights, hidden)``."""
     n_points, n_channels = points.shape
-    means, cell_weights = np.zeros((n_cells, n_channels)), np.zeros(n_cells)
+    means, cell_weights = np.empty((n_cells, n_channels)), np.empty(n_cells)
+    for cell in range(n_cells):
+        cell_weights[cell] = 0.0
+        for channel in range(n_channels):
+            means[cell, channel] = 0.0
     for i in range(n_points):
         cell = cell_of_point[i]
         cell_weights[cell] += weights[i]
@@ -112,9 +116,10 @@ def kmeans_plusplus(
             for j in range(given.shape[0]):
                 closest[i] = min(closest[i], squared_distance(points, i, given, j))
     # Each cell's largest distance to the closest seed, and its potential.
-    cell_largest = np.zeros(n_cells)
-    cell_potential = np.zeros(n_cells)
+    cell_largest = np.empty(n_cells)
+    cell_potential = np.empty(n_cells)
     for cell in range(n_cells):
+        cell_largest[cell] = cell_potential[cell] = 0.0
         for i in range(cell_starts[cell], cell_starts[cell + 1]):
             cell_potential[cell] += weights[i] * closest[i]
             cell_largest[cell] = max(cell_largest[cell], closest[i])
@@ -263,7 +268,7 @@ def lloyd_assign(
     runner, runner_lower = state[14:]
     largest, largest_at, second_largest, relocated, margin = moves
     n_centers = centers.shape[0]
-    everyone = np.arange(n_centers)
+    everyone = all_indices(n_centers)
     candidates = np.empty(n_centers, dtype=np.int64)
     near = np.empty(n_centers)
     n_changed = 0

@@ -28,3 +28,32 @@ def test_the_oldest_job_pins_each_declared_minimum():
             f"pyproject.toml declares {requirement}; .ci/oldest-versions.txt pins "
             f"{name}=={pins.get(name.lower())}: the oldest job must test the minimum"
         )
+
+
+def test_the_package_imports_its_public_names_on_first_use():
+    """``import sklearn_colorquant`` loads neither scikit-learn nor Numba (the
+    helper that compiles kernels ahead starts fast because of it); every public
+    name is there when asked for."""
+    import subprocess
+    import sys
+
+    loaded = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, sklearn_colorquant; "
+            "print(sorted({'sklearn', 'numba', 'skimage'} & set(sys.modules)))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert loaded == "[]"
+
+    import sklearn_colorquant
+
+    for name in sklearn_colorquant.__all__:
+        assert getattr(sklearn_colorquant, name) is not None
+        assert name in dir(sklearn_colorquant)
+    with pytest.raises(AttributeError, match="no attribute 'ColourQuantizer'"):
+        sklearn_colorquant.ColourQuantizer  # noqa: B018
