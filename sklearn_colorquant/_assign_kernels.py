@@ -5,7 +5,8 @@ Distances are always exact sums of squared differences, compared with ``<`` over
 centers in increasing index order, so ties go to the lowest index and every
 kernel agrees with a brute-force search. The loops are serial and release the
 GIL; those over many points take a range, so that ``_threads.run_blocks`` can
-hand ranges to threads.
+hand ranges to threads. Arrays are made with ``np.empty`` and filled by loops, as
+in ``_kmeans_kernels``.
 """
 
 import numpy as np

@@ -2,11 +2,15 @@
 
 With an empty Numba cache, a first ``fit`` + ``transform`` spends most of its
 time compiling kernels, one after another on one core (Numba compiles under one
-lock per process). When the cache lacks them and another core is free, the
-first fit of a process starts a helper process that compiles the same kernels
-from the last one a fit needs back to the first, and writes each to Numba's
-cache. The fit compiles from the first on, as before, and finds in the cache
-what the helper has finished: the two meet about halfway.
+lock per process). When the cache lacks them and the caller's limits allow a
+second thread, the first fit of a process starts a helper process that compiles
+the same kernels from the last one a fit needs back to the first, and writes
+each to Numba's cache. The fit compiles from the first on, as before, and finds
+in the cache what the helper has finished: the two meet about halfway. The
+helper runs at a lower priority: beside a busy process it takes what is left of
+the second core, and the fit loses nothing (a momentary reading of the idle
+cores, as ``_threads`` takes for each call, would leave it out for seconds of
+compiling on the strength of a millisecond).
 
 The helper changes what is in the cache, nothing else: a kernel it has not
 finished is compiled by the fit itself, and the cache's entries are the ones the
@@ -105,7 +109,7 @@ _helper = None
 
 def start():
     """Start the helper, at most once per process, when the cache lacks a first
-    fit's kernels and the caller's limits leave a second core to it."""
+    fit's kernels and the caller's limits allow a second thread."""
     global _started, _helper
     with _start_lock:
         if _started:
@@ -113,7 +117,7 @@ def start():
         _started = True
         if (
             os.environ.get("SKLEARN_COLORQUANT_COMPILE_AHEAD") == "0"
-            or _threads.available() < 2
+            or _threads.allowed() < 2
             or not _cache_lacks_first_fit()
         ):
             return

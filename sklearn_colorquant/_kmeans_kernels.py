@@ -3,7 +3,9 @@ with Hamerly's bounds and a grid's pruning of candidate centers.
 
 Serial loops that release the GIL, one per step of an iteration; ``_kmeans``
 runs the iterations and hands the assignment step's ranges of cells, and the
-sums' ranges of points, to threads.
+sums' ranges of points, to threads. Arrays are made with ``np.empty`` and filled
+by loops: each NumPy constructor a kernel calls (``zeros``, ``full``,
+``arange``) is compiled too, on a first fit with an empty cache.
 """
 
 import numpy as np

@@ -75,6 +75,19 @@ def available(n_threads=None):
     return max(1, decided)
 
 
+def allowed():
+    """Threads the caller's limits allow in this thread, however busy the cores
+    are (``available`` counts the idle ones only)."""
+    read_again = getattr(_local, "read_again", None)
+    if read_again is not None:
+        return read_again[1]
+    decided = getattr(_local, "limit", None)
+    if decided is not None:
+        return decided
+    count, cap = _decide(None)
+    return count if cap is None else cap
+
+
 def _decide(n_threads):
     """``(count, cap)``: the threads a call may use now, and, when the count
     depends on the idle cores, what it would be on an idle machine."""

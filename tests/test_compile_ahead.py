@@ -142,7 +142,10 @@ def started(monkeypatch):
     return helpers
 
 
-def test_the_first_fit_of_a_process_starts_one_helper(started):
+@pytest.mark.parametrize("idle_cores", [2, 1])
+def test_the_first_fit_of_a_process_starts_one_helper(started, monkeypatch, idle_cores):
+    """Also beside a busy process: the helper takes what is left of a core."""
+    monkeypatch.setattr(_threads, "_idle_cores", lambda: idle_cores)
     pixels = np.random.default_rng(0).integers(0, 256, (500, 3), dtype=np.uint8)
     ColorQuantizer(4, random_state=0).fit(pixels)
     ColorQuantizer(4, random_state=0).fit(pixels)
@@ -150,7 +153,7 @@ def test_the_first_fit_of_a_process_starts_one_helper(started):
 
 
 @pytest.mark.parametrize(
-    "setting", ["turned off", "one thread", "nested", "cache has them"]
+    "setting", ["turned off", "one thread", "one core", "nested", "cache has them"]
 )
 def test_no_helper(started, monkeypatch, setting):
     pixels = np.random.default_rng(0).integers(0, 256, (500, 3), dtype=np.uint8)
@@ -159,6 +162,8 @@ def test_no_helper(started, monkeypatch, setting):
         monkeypatch.setenv("SKLEARN_COLORQUANT_COMPILE_AHEAD", "0")
     elif setting == "one thread":
         n_threads = 1
+    elif setting == "one core":  # the process's CPUs, or OMP_NUM_THREADS=1
+        monkeypatch.setattr(_threads, "_caller_limit", lambda: 1)
     elif setting == "cache has them":
         monkeypatch.setattr(_compile_ahead, "_cache_lacks_first_fit", lambda: False)
     if setting == "nested":
