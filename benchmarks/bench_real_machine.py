@@ -196,6 +196,20 @@ def _nothing():
     yield
 
 
+@contextmanager
+def _environment_kept():
+    """``os.environ`` as it was on entry, on exit: distributed's nannies set
+    ``OMP_NUM_THREADS=1`` in this process for their workers and leave it, and
+    the sections after Dask would start their new processes with it (the cold
+    start then ran on one thread, without the helper that compiles ahead)."""
+    saved = dict(os.environ)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
 def parallel_callers(table, images, repeats):
     """``n_jobs=-1`` against ``n_jobs=1`` for quantize_images and GridSearchCV."""
     eight = list(images.values()) + [images["flower"][:, ::-1]]
@@ -252,7 +266,7 @@ def dask_threads(table, images, repeats):
     stack = np.stack(crops)
     # Both clusters up at once and their runs taken in turns, in alternating
     # order: the machine's drift over a run falls on both sides alike.
-    with contextlib.ExitStack() as stack_of_clusters:
+    with _environment_kept(), contextlib.ExitStack() as stack_of_clusters:
         clients = {}
         for threads in (1, 2):
             cluster = stack_of_clusters.enter_context(
