@@ -117,6 +117,7 @@ def start():
         _started = True
         if (
             os.environ.get("SKLEARN_COLORQUANT_COMPILE_AHEAD") == "0"
+            or not _python_to_start()
             or _threads.allowed() < 2
             or not _cache_lacks_first_fit()
         ):
@@ -128,8 +129,16 @@ def start():
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
-        except OSError:  # no interpreter to start (a frozen application)
+        except OSError:  # the interpreter could not be started
             pass
+
+
+def _python_to_start():
+    """True when ``sys.executable`` is a Python interpreter: in a frozen or an
+    embedding application it is the application itself, which must not be
+    started again."""
+    executable = os.path.basename(sys.executable or "").lower()
+    return executable.startswith("python") and not getattr(sys, "frozen", False)
 
 
 def _cache_lacks_first_fit():

@@ -153,7 +153,16 @@ def test_the_first_fit_of_a_process_starts_one_helper(started, monkeypatch, idle
 
 
 @pytest.mark.parametrize(
-    "setting", ["turned off", "one thread", "one core", "nested", "cache has them"]
+    "setting",
+    [
+        "turned off",
+        "one thread",
+        "one core",
+        "nested",
+        "cache has them",
+        "frozen application",
+        "embedding application",
+    ],
 )
 def test_no_helper(started, monkeypatch, setting):
     pixels = np.random.default_rng(0).integers(0, 256, (500, 3), dtype=np.uint8)
@@ -166,6 +175,10 @@ def test_no_helper(started, monkeypatch, setting):
         monkeypatch.setattr(_threads, "_caller_limit", lambda: 1)
     elif setting == "cache has them":
         monkeypatch.setattr(_compile_ahead, "_cache_lacks_first_fit", lambda: False)
+    elif setting == "frozen application":  # PyInstaller sets sys.frozen
+        monkeypatch.setattr(sys, "frozen", True, raising=False)
+    elif setting == "embedding application":  # a program with Python inside
+        monkeypatch.setattr(sys, "executable", "/usr/bin/blender")
     if setting == "nested":
         with _threads.limit(1):
             ColorQuantizer(4, random_state=0).fit(pixels)
