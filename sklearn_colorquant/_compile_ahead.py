@@ -14,7 +14,8 @@ compiling on the strength of a millisecond).
 
 The helper changes what is in the cache, nothing else: a kernel it has not
 finished is compiled by the fit itself, and the cache's entries are the ones the
-fit would have written. ``SKLEARN_COLORQUANT_COMPILE_AHEAD=0`` turns it off.
+fit would have written. ``SKLEARN_COLORQUANT_COMPILE_AHEAD=0`` (or ``false``, ``no``,
+``off``) turns it off.
 """
 
 import importlib
@@ -116,7 +117,7 @@ def start():
             return
         _started = True
         if (
-            os.environ.get("SKLEARN_COLORQUANT_COMPILE_AHEAD") == "0"
+            _turned_off()
             or not _python_to_start()
             or _threads.allowed() < 2
             or not _cache_lacks_first_fit()
@@ -131,6 +132,11 @@ def start():
             )
         except OSError:  # the interpreter could not be started
             pass
+
+
+def _turned_off():
+    setting = os.environ.get("SKLEARN_COLORQUANT_COMPILE_AHEAD", "")
+    return setting.strip().lower() in ("0", "false", "no", "off")
 
 
 def _python_to_start():

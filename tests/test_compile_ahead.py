@@ -155,7 +155,10 @@ def test_the_first_fit_of_a_process_starts_one_helper(started, monkeypatch, idle
 @pytest.mark.parametrize(
     "setting",
     [
-        "turned off",
+        "turned off: 0",
+        "turned off: false",
+        "turned off: Off",
+        "turned off: no",
         "one thread",
         "one core",
         "nested",
@@ -167,8 +170,8 @@ def test_the_first_fit_of_a_process_starts_one_helper(started, monkeypatch, idle
 def test_no_helper(started, monkeypatch, setting):
     pixels = np.random.default_rng(0).integers(0, 256, (500, 3), dtype=np.uint8)
     n_threads = None
-    if setting == "turned off":
-        monkeypatch.setenv("SKLEARN_COLORQUANT_COMPILE_AHEAD", "0")
+    if setting.startswith("turned off"):
+        monkeypatch.setenv("SKLEARN_COLORQUANT_COMPILE_AHEAD", setting.split(": ")[1])
     elif setting == "one thread":
         n_threads = 1
     elif setting == "one core":  # the process's CPUs, or OMP_NUM_THREADS=1
