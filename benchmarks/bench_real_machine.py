@@ -16,8 +16,11 @@ at K = 16, 64 and 256:
 - busy: the same with one CPU-bound process beside us, started here, and our
   time over our own single-thread time (``n_threads=1``) under the same load;
 - parallel callers: ``quantize_images`` on 8 photos and ``GridSearchCV`` over 4
-  sizes x 3 folds, ``n_jobs=-1`` against ``n_jobs=1``, idle and busy; a Dask
-  ``LocalCluster`` with 2 threads per worker against 1;
+  sizes x 3 folds, ``n_jobs=-1`` against ``n_jobs=1``, idle and busy (each pair
+  timed in turns), with two figures for reading the search's rows: its fits on 1
+  thread against 2 in one process, and what the search costs around its fits,
+  with a no-op estimator; a Dask ``LocalCluster`` with 2 threads per worker
+  against 1;
 - cold start: one fit + transform of china.jpg at K=64 in a new process with an
   empty Numba cache (the helper that compiles kernels ahead, ``_compile_ahead``,
   at work as it is for a user), and ``from sklearn_colorquant import
@@ -45,9 +48,10 @@ from contextlib import contextmanager
 import numpy as np
 from PIL import Image
 from skimage import data
+from sklearn.base import BaseEstimator
 from sklearn.cluster import KMeans
 from sklearn.datasets import load_sample_image
-from sklearn.model_selection import GridSearchCV
+from sklearn.model_selection import GridSearchCV, KFold
 
 from sklearn_colorquant import ColorQuantizer, quantize_images
 
@@ -63,6 +67,8 @@ N_COLORS = (16, 64, 256)
 _CROP = 300
 _CROPS_PER_PHOTO = 9
 _CROPS_PER_CHUNK = 3
+# The palette sizes the GridSearchCV of the parallel callers' section tries.
+_SEARCHED_SIZES = [8, 16, 32, 64]
 SECTIONS = ("idle", "busy", "callers", "dask", "cold", "quality", "memory")
 
 
@@ -210,6 +216,32 @@ def _environment_kept():
         os.environ.update(saved)
 
 
+class _NoOpQuantizer(BaseEstimator):
+    """What GridSearchCV and joblib cost around the fits: fits nothing."""
+
+    def __init__(self, n_colors=8):
+        self.n_colors = n_colors
+
+    def fit(self, X, y=None):
+        return self
+
+    def score(self, X, y=None):
+        return 0.0
+
+
+def _alternated(first, second, repeats):
+    """Medians of ``first()`` and ``second()`` timed in turns, in alternating
+    order: the machine's drift over the runs falls on both alike."""
+    samples = ([], [])
+    for repeat in range(repeats):
+        order = (0, 1) if repeat % 2 == 0 else (1, 0)
+        for which in order:
+            start = time.perf_counter()
+            (first, second)[which]()
+            samples[which].append(time.perf_counter() - start)
+    return tuple(float(np.median(times)) for times in samples)
+
+
 def parallel_callers(table, images, repeats):
     """``n_jobs=-1`` against ``n_jobs=1`` for quantize_images and GridSearchCV."""
     eight = list(images.values()) + [images["flower"][:, ::-1]]
@@ -224,10 +256,10 @@ def parallel_callers(table, images, repeats):
     def batch(n_jobs):
         quantize_images(eight, n_colors=64, random_state=0, n_jobs=n_jobs)
 
-    def search(n_jobs):
+    def search(n_jobs, estimator=None):
         GridSearchCV(
-            ColorQuantizer(random_state=0),
-            {"n_colors": [8, 16, 32, 64]},
+            ColorQuantizer(random_state=0) if estimator is None else estimator,
+            {"n_colors": _SEARCHED_SIZES},
             cv=3,
             n_jobs=n_jobs,
         ).fit(pixels)
@@ -236,8 +268,7 @@ def parallel_callers(table, images, repeats):
         run(-1)  # joblib's worker processes start, and load the kernels, once
         for state, context in (("idle", _nothing), ("busy", busy_process)):
             with context():
-                serial = timed(lambda: run(1), repeats)
-                parallel = timed(lambda: run(-1), repeats)
+                serial, parallel = _alternated(lambda: run(1), lambda: run(-1), repeats)
             speedup = serial / parallel
             target = "> 1.0 (aim 1.6)" if state == "idle" else ">= 1.0"
             table.add(
@@ -246,6 +277,43 @@ def parallel_callers(table, images, repeats):
                 target,
                 speedup >= 1.0,
             )
+    _search_parts(table, pixels, search, repeats)
+
+
+def _search_parts(table, pixels, search, repeats):
+    """Two parts of the GridSearchCV rows, for reading them: how much faster the
+    search's fits and scores run on 2 threads than on 1 in this process (what
+    ``n_jobs=1`` gets from the fits' own threads, and all that 2 workers could
+    gain over it), and what the search costs around its fits with ``n_jobs=-1``
+    over ``n_jobs=1`` (joblib's workers, with a no-op estimator)."""
+    splits = list(KFold(3).split(pixels))
+
+    def fits(n_threads):
+        for n_colors in _SEARCHED_SIZES:
+            for train, test in splits:
+                quantizer = ColorQuantizer(
+                    n_colors, random_state=0, n_threads=n_threads
+                ).fit(pixels[train])
+                quantizer.score(pixels[test])
+
+    one, two = _alternated(lambda: fits(1), lambda: fits(None), repeats)
+    table.add(
+        "GridSearchCV's 12 fits + scores, idle: 1 thread / 2 (one process)",
+        f"{one / two:.2f}x ({one:.2f} s / {two:.2f} s)",
+        "(for reading the rows above)",
+        None,
+    )
+    serial, parallel = _alternated(
+        lambda: search(1, _NoOpQuantizer()),
+        lambda: search(-1, _NoOpQuantizer()),
+        repeats,
+    )
+    table.add(
+        "GridSearchCV of a no-op estimator, idle: n_jobs=-1 - n_jobs=1",
+        f"{parallel - serial:+.2f} s ({parallel:.2f} s - {serial:.2f} s)",
+        "(for reading the rows above)",
+        None,
+    )
 
 
 def dask_threads(table, images, repeats):
@@ -291,19 +359,13 @@ def dask_threads(table, images, repeats):
                 quantizer = DaskColorQuantizer(ColorQuantizer(64, random_state=0))
                 quantizer.fit(array).transform(array).compute()
 
-        samples = {1: [], 2: []}
         for threads in (1, 2):
             run(threads)  # warm
-        for repeat in range(2 * repeats):
-            for threads in (1, 2) if repeat % 2 == 0 else (2, 1):
-                start = time.perf_counter()
-                run(threads)
-                samples[threads].append(time.perf_counter() - start)
-        times = {threads: float(np.median(runs)) for threads, runs in samples.items()}
-    ratio = times[2] / times[1]
+        one, two = _alternated(lambda: run(1), lambda: run(2), 2 * repeats)
+    ratio = two / one
     table.add(
         "Dask LocalCluster: 2 threads per worker / 1",
-        f"{ratio:.2f} ({times[2]:.2f} s / {times[1]:.2f} s)",
+        f"{ratio:.2f} ({two:.2f} s / {one:.2f} s)",
         "<= 1.0",
         ratio <= 1.0,
     )
