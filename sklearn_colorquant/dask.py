@@ -373,19 +373,26 @@ class DaskColorQuantizer(MetaEstimatorMixin, TransformerMixin, BaseEstimator):
 
             client = _client_of(X)
             future = client.compute(histogram)
-            while True:
-                try:
-                    # Waits without fetching, then fetches with a long timeout:
-                    # a fetch cut short by a timeout starts over from the
-                    # beginning, but a worker that dies holding the result must
-                    # not leave the fetch waiting forever either.
-                    wait(future, timeout=_WATCH_SECONDS)
-                    return future.result(timeout=_FETCH_SECONDS)
-                except TimeoutError:
-                    if pinned_to <= set(client.scheduler_info()["workers"]):
-                        continue
-                    future.cancel()
-                    break
+            try:
+                while True:
+                    try:
+                        # Waits without fetching, then fetches with a long
+                        # timeout: a fetch cut short by a timeout starts over
+                        # from the beginning, but a worker that dies holding the
+                        # result must not leave the fetch waiting forever either.
+                        wait(future, timeout=_WATCH_SECONDS)
+                        return future.result(timeout=_FETCH_SECONDS)
+                    except TimeoutError:
+                        if pinned_to <= set(client.scheduler_info()["workers"]):
+                            continue
+                        future.cancel()
+                        break
+            finally:
+                # A wait that timed out leaves the future in a reference cycle
+                # (its traceback's frames hold it): the workers would keep the
+                # histogram until the garbage collector got to it, and a later
+                # fit of the same data would find it there.
+                future.release()
         raise RuntimeError(
             f"Workers holding the data left the cluster {_MAX_WORKER_LOSSES + 1} "
             "times during one fit; check the workers' logs (memory limits, "

@@ -166,6 +166,39 @@ def test_fit_moves_histograms_never_pixels(own_cluster, on_workers):
     assert to_client < images.nbytes / 2
 
 
+def _keys_in_memory(dask_scheduler):
+    return {key for key, task in dask_scheduler.tasks.items() if task.state == "memory"}
+
+
+def test_a_fit_leaves_nothing_in_the_workers_memory(
+    client, images_on_workers, monkeypatch
+):
+    # Every wait for the histogram times out: a timed-out wait's traceback holds
+    # the fit's future in a reference cycle, and the workers kept the merged
+    # histogram (a later fit of the same data found it there) until the garbage
+    # collector ran; with the collector off, until the end.
+    import gc
+    import time
+
+    import sklearn_colorquant.dask as dask_module
+
+    monkeypatch.setattr(dask_module, "_WATCH_SECONDS", 0.001)
+    before = client.run_on_scheduler(_keys_in_memory)
+    gc.disable()
+    try:
+        DaskColorQuantizer(ColorQuantizer(16, random_state=0)).fit(images_on_workers)
+        # The release reaches the scheduler a moment later.
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            left = client.run_on_scheduler(_keys_in_memory) - before
+            if not left:
+                break
+            time.sleep(0.05)
+    finally:
+        gc.enable()
+    assert not left, sorted(map(str, left))[:5]
+
+
 def test_fit_graph_makes_each_histogram_in_the_task_that_makes_its_chunk():
     """On the task graph: no task outputs a chunk of pixels; each task that makes
     one (fused with it) outputs that chunk's histogram."""
