@@ -216,8 +216,9 @@ def _environment_kept():
         os.environ.update(saved)
 
 
-class _NoOpQuantizer(BaseEstimator):
-    """What GridSearchCV and joblib cost around the fits: fits nothing."""
+class _NoOpEstimator(BaseEstimator):
+    """Takes ``n_colors`` as the quantizer does and fits nothing: what is left of
+    a search with it is what GridSearchCV and joblib cost around the fits."""
 
     def __init__(self, n_colors=8):
         self.n_colors = n_colors
@@ -304,8 +305,8 @@ def _search_parts(table, pixels, search, repeats):
         None,
     )
     serial, parallel = _alternated(
-        lambda: search(1, _NoOpQuantizer()),
-        lambda: search(-1, _NoOpQuantizer()),
+        lambda: search(1, _NoOpEstimator()),
+        lambda: search(-1, _NoOpEstimator()),
         repeats,
     )
     table.add(
