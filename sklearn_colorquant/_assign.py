@@ -88,11 +88,13 @@ def nearest_center(points, centers, grid=None, *, ties=False):
     labels = np.empty(len(points), dtype=np.int64)
     distances = np.empty(len(points), dtype=np.float64)
     tied = np.zeros(len(points) if ties else 0, dtype=np.bool_)
+    # The kernels take booleans as bytes.
+    tied_bytes = tied.view(np.uint8)
     if grid is None and len(points) <= 4 * len(centers):
         # Too few points to pay for a grid.
         run_blocks(
             lambda start, stop: kernels.nearest_brute(
-                points, centers, labels, distances, tied, start, stop
+                points, centers, labels, distances, tied_bytes, start, stop
             ),
             len(points),
             work_per_item=len(centers),
@@ -110,7 +112,7 @@ def nearest_center(points, centers, grid=None, *, ties=False):
                 centers,
                 labels,
                 distances,
-                tied,
+                tied_bytes,
                 first,
                 stop,
             ),
@@ -172,7 +174,7 @@ def list_grid(centers, low, cell_size, cells_per_axis, wanted=None):
             blocks_per_axis,
             block_cells,
             blocks,
-            wanted,
+            wanted.view(np.uint8),
             block_lists,
             n_block_listed,
             cell_lists,
@@ -298,11 +300,7 @@ class PaletteIndex:
         returns how many pixels fell in cells without a list (left as they
         were)."""
         listed, starts = cube
-        # A read-only view whatever the caller's array: Numba compiles the
-        # kernel once per flag, and a first fit's kernels are compiled ahead
-        # (``_compile_ahead``) with this one.
-        pixels = np.ascontiguousarray(pixels).view()
-        pixels.flags.writeable = False
+        pixels = np.ascontiguousarray(pixels)
         return sum(
             run_blocks(
                 lambda start, stop: kernels.nearest_in_cube(

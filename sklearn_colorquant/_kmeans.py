@@ -83,7 +83,7 @@ def weighted_kmeans(
         Lloyd iterations run, on both levels.
     """
     points = np.ascontiguousarray(points, dtype=np.float64)
-    weights = np.asarray(weights, dtype=np.float64)
+    weights = np.ascontiguousarray(weights, dtype=np.float64)
     fixed = _as_centers(fixed, points.shape[1])
     coarse = _coarse_level(points, weights, n_clusters)
     tolerance = tol * _mean_variance(points, weights, coarse)
@@ -131,21 +131,22 @@ def _lloyd(level, centers, max_iter, tolerance, n_fixed=0):
     n_points = len(points)
     centers = np.array(centers, dtype=np.float64, order="C")
     n_centers = len(centers)
-    state = _lloyd_state(centers, n_points, len(grid.cell_lows))
+    n_cells = len(grid.cell_lows)
+    state = kernels.LloydState(
+        centers, n_points, n_cells, min(n_centers, _MAX_LISTED)
+    )
     cells = (grid.cell_starts, grid.cell_lows, grid.cell_size)
-    labels, upper, shift, changed, changed_from = (state[i] for i in (1, 2, 5, 6, 7))
-    moves = (0.0, -1, 0.0, False, 0.0)
+    labels, upper, shift = state.labels, state.upper, state.shift
     by_first = np.arange(n_centers)
 
     def assign(first, stop):
-        return first, kernels.lloyd_assign(state, moves, points, *cells, first, stop)
+        return first, kernels.lloyd_assign(state, points, *cells, first, stop)
 
     def block_sums(start, stop):
         sums, totals = np.zeros_like(centers), np.zeros(n_centers)
         kernels.lloyd_sums(points, weights, labels, sums, totals, start, stop)
         return sums, totals
 
-    n_cells = len(grid.cell_lows)
     # Early iterations look at most points again, against a few times the square
     # root of the number of centers (measured: about 60 distances a point at 256).
     assign_work = n_points / n_cells * (4 + 4 * n_centers**0.5)
@@ -160,8 +161,8 @@ def _lloyd(level, centers, max_iter, tolerance, n_fixed=0):
         if summed:
             for first, count in blocks:
                 kernels.lloyd_shift_sums(
-                    points, weights, labels, sums, totals, changed, changed_from,
-                    grid.cell_starts[first], count,
+                    points, weights, labels, sums, totals, state.changed,
+                    state.changed_from, grid.cell_starts[first], count,
                 )  # fmt: skip
         else:
             sums, totals = np.zeros_like(centers), np.zeros(n_centers)
@@ -177,33 +178,8 @@ def _lloyd(level, centers, max_iter, tolerance, n_fixed=0):
         n_iter = iteration + 1
         if total_shift <= tolerance:
             break
-        moves = kernels.lloyd_gaps(state, relocated, by_first)
+        kernels.lloyd_gaps(state, relocated, by_first)
     return centers, n_iter
-
-
-def _lloyd_state(centers, n_points, n_cells):
-    """What Lloyd's iterations keep between steps, as the kernels take it."""
-    n_centers = len(centers)
-    width = min(n_centers, _MAX_LISTED)
-    return (
-        centers,
-        # int32 labels: the bounds pass over every point reads less memory.
-        np.zeros(n_points, dtype=np.int32),  # labels
-        np.full(n_points, np.inf),  # upper bounds
-        np.zeros(n_points),  # lower bounds on the others
-        np.zeros(n_centers),  # half the distance to the nearest other center
-        np.zeros(n_centers),  # how far each center moved last
-        np.empty(n_points, dtype=np.int64),  # points that changed center
-        np.empty(n_points, dtype=np.int64),  # the centers they left
-        np.empty((n_cells, width), dtype=np.int64),  # each cell's listed centers
-        np.full(n_cells, -1, dtype=np.int64),  # how many (-1: no list)
-        np.zeros(n_cells),  # bound on the squared distance to the others
-        np.zeros(n_cells),  # the drift when each list was made
-        np.zeros(n_cells),  # the margin it was made with
-        np.zeros(1),  # drift: the sum of every update's largest shift
-        np.full(n_points, -1, dtype=np.int32),  # runner-up centers (-1: none)
-        np.zeros(n_points),  # lower bounds on the distance to them
-    )
 
 
 def refine_around(points, weights, fixed, centers, *, tol=1e-4):
@@ -211,7 +187,7 @@ def refine_around(points, weights, fixed, centers, *, tol=1e-4):
     ``fixed`` ones held in place, so that their points leave the others: how a
     palette learned by any clusterer makes room for reserved colors."""
     points = np.ascontiguousarray(points, dtype=np.float64)
-    weights = np.asarray(weights, dtype=np.float64)
+    weights = np.ascontiguousarray(weights, dtype=np.float64)
     fixed = _as_centers(fixed, points.shape[1])
     start = np.concatenate([fixed, _as_centers(centers, points.shape[1])])
     tolerance = tol * _mean_variance(points, weights)
@@ -332,7 +308,7 @@ def smallest_kmeans(
         Lloyd iterations run over the whole search.
     """
     points = np.ascontiguousarray(points, dtype=np.float64)
-    weights = np.asarray(weights, dtype=np.float64)
+    weights = np.ascontiguousarray(weights, dtype=np.float64)
     tolerance = tol * _mean_variance(points, weights)
     fine = _level(points, weights)
     coarse = _coarse_level(points, weights, max_clusters)

@@ -14,7 +14,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from . import _compile_ahead, _threads
+from . import _threads
 from ._assign import PaletteIndex, build_grid, nearest_center
 from ._codebooks import CODEBOOK_NAMES, learn_centers
 from ._color_spaces import (
@@ -313,7 +313,6 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
         X = validate_data(self, X, dtype="numeric")
         weights = self._pixel_weights(sample_weight, X)
         with _threads.limit(self.n_threads):
-            _compile_ahead.start()
             return self._fit(X, weights)
 
     def _fit(self, X, weights):

@@ -142,16 +142,16 @@ def test_assignment_after_a_center_jumps_into_listed_cells():
     rng = np.random.default_rng(0)
     points, weights, grid = _kmeans._level(rng.random((4000, 3)) * 100, np.ones(4000))
     centers = rng.random((40, 3)) * 100
-    state = _kmeans._lloyd_state(centers, len(points), len(grid.cell_lows))
     n_cells = len(grid.cell_lows)
+    state = _kmeans_kernels.LloydState(centers, len(points), n_cells, len(centers))
     cells = (grid.cell_starts, grid.cell_lows, grid.cell_size, 0, n_cells)
-    moves = (0.0, -1, 0.0, False, 1.0)  # lists made with a margin of 1
+    state.margin = 1.0  # lists made with a margin of 1
     by_first = np.arange(len(centers))
     for jump in range(12):
-        _kmeans_kernels.lloyd_assign(state, moves, points, *cells)
-        np.testing.assert_array_equal(state[1], _brute_nearest(points, centers)[0])
+        _kmeans_kernels.lloyd_assign(state, points, *cells)
+        np.testing.assert_array_equal(state.labels, _brute_nearest(points, centers)[0])
         # One center to a random point, or all a little: lists dropped or kept.
-        shift = state[5]
+        shift = np.asarray(state.shift)
         shift[:] = 0.0
         if jump % 3 == 2:
             step = rng.normal(scale=0.2, size=centers.shape)
@@ -162,7 +162,7 @@ def test_assignment_after_a_center_jumps_into_listed_cells():
             target = points[rng.integers(len(points))] + 0.1
             shift[moved] = np.sqrt(((target - centers[moved]) ** 2).sum())
             centers[moved] = target
-        moves = _kmeans_kernels.lloyd_gaps(state, False, by_first)
+        _kmeans_kernels.lloyd_gaps(state, False, by_first)
 
 
 def test_lloyd_with_a_large_palette_has_the_iterates_of_plain_lloyd(
