@@ -12,7 +12,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _assign_kernels as kernels
-from ._color_spaces import to_working
 from ._distinct import distinct_colors, pack_uint8, unpack_uint8
 from ._threads import run_blocks
 
@@ -196,13 +195,14 @@ class PaletteIndex:
     ----------
     centers : ndarray of shape (n_colors, n_channels), float64
         The palette in the working color space.
-    color_space : str
+    color_space : ColorSpace
         The working color space, into which pixels are converted.
 
     Notes
     -----
     uint8 pixels of up to 3 channels never go through a search over distinct
-    colors. In ``"rgb"`` with at most 256 colors, the uint8 cube is cut into cells
+    colors. Where their working coordinates are the data (``"rgb"``), with at
+    most 256 colors, the uint8 cube is cut into cells
     of 8 levels per channel, each listing the palette colors that can be nearest
     to one of its colors (often just one): a pixel costs a few exact distances.
     ``prepare`` lists the cells its colors fall in; the first pixel met in
@@ -259,14 +259,16 @@ class PaletteIndex:
         labels = np.empty(len(colors), dtype=np.int64)
         for start in range(0, len(colors), _BLOCK_COLORS):
             block = colors[start : start + _BLOCK_COLORS]
-            working = to_working(block, block.dtype, self.color_space)
+            working = self.color_space.to_working(block, block.dtype)
             labels[start : start + _BLOCK_COLORS] = nearest_center(
                 working, self.centers
             )[0]
         return labels
 
     def _uses_cube(self):
-        return self.color_space == "rgb" and len(self.centers) <= _MAX_CUBE_COLORS
+        return (
+            self.color_space.data_as_working and len(self.centers) <= _MAX_CUBE_COLORS
+        )
 
     def _get_cube(self, colors=None, *, whole=False):
         """The cube's lists, ``(listed, starts)``, made on first use: for the

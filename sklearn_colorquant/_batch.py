@@ -1,20 +1,25 @@
-"""Many images at once: each with its own palette, or all with one."""
+"""Many images at once: each with its own palette, or all with one; animations.
+
+The public functions give ``ColorQuantizer`` objects; what the command line needs
+of them (the shared sample, an animation's palettes and labels) works on
+``FittedPalette`` objects and needs no scikit-learn.
+"""
 
 import numpy as np
-from joblib import Parallel, delayed
-from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_array
 
 from ._color_spaces import to_unit
 from ._image import (
     _image_pixels,
     apply_palette,
+    fit_image_palette,
     fit_pixels,
     image_labels,
+    learn_visible_palette,
     quantize_image,
     visible_pixels,
 )
-from ._quantizer import ColorQuantizer
+from ._learn import check_random_state
+from ._palette import checked_pixels, fitted_palette
 
 # Pixels drawn from all images, in all, to fit a shared palette.
 _SHARED_SAMPLE = 1_000_000
@@ -75,6 +80,10 @@ def quantize_images(
     >>> len(quantized), quantizer.n_colors_
     (2, 8)
     """
+    from joblib import Parallel, delayed
+
+    from ._quantizer import ColorQuantizer
+
     images = [np.asarray(image) for image in images]
     if not images:
         raise ValueError("No images to quantize.")
@@ -162,20 +171,13 @@ def quantize_animation(
     >>> bool((indices[0][still] == indices[2][still]).all())
     True
     """
-    frames = [np.asarray(frame) for frame in frames]
-    if not frames:
-        raise ValueError("No frames to quantize.")
-    if len({(frame.shape, frame.dtype) for frame in frames}) > 1:
-        raise ValueError(
-            "The frames of an animation must share one shape and dtype, got "
-            f"{sorted({(frame.shape, str(frame.dtype)) for frame in frames})}."
-        )
+    from ._quantizer import ColorQuantizer
+
+    frames = _checked_frames(frames)
     if quantizer is not None:
         quantizers = [quantizer] * len(frames)
     elif palette_per_frame:
-        seeds = check_random_state(random_state).randint(
-            np.iinfo(np.int32).max, size=len(frames)
-        )
+        seeds = _frame_seeds(random_state, len(frames))
         quantizers = [
             fit_pixels(ColorQuantizer(n_colors, random_state=seed, **params),
                        _image_pixels(frame))
@@ -184,16 +186,60 @@ def quantize_animation(
     else:
         shared = ColorQuantizer(n_colors, random_state=random_state, **params)
         quantizers = [fit_shared_quantizer(frames, shared)] * len(frames)
+    # One quantizer, one FittedPalette object: still pixels keep their index.
+    palettes = [fitted_palette(q) for q in quantizers]
+    return animation_labels(frames, palettes, dither, dither_strength), quantizers
+
+
+def animation_palettes(
+    frames, n_colors, *, palette_per_frame=False, random_state=None, **options
+):
+    """The ``FittedPalette`` of each frame, as ``quantize_animation`` fits them:
+    one object for all, fitted on pixels drawn evenly from every frame, or one
+    a frame. ``options`` are those of ``learn_palette``."""
+    frames = _checked_frames(frames)
+    if palette_per_frame:
+        seeds = _frame_seeds(random_state, len(frames))
+        return [
+            fit_image_palette(frame, n_colors, random_state=seed, **options)
+            for frame, seed in zip(frames, seeds)
+        ]
+    shared = fit_shared_palette(frames, n_colors, random_state=random_state, **options)
+    return [shared] * len(frames)
+
+
+def animation_labels(frames, palettes, dither=None, dither_strength=1.0):
+    """Palette indices of every frame, ``palettes[i]`` mapping frame ``i``: where
+    two frames in a row share one palette, a pixel whose color does not change
+    keeps its index, dithered or not."""
     indices = []
-    for position, (frame, frame_quantizer) in enumerate(zip(frames, quantizers)):
-        labels = image_labels(frame, frame_quantizer, dither, dither_strength)
-        if position and frame_quantizer is quantizers[position - 1]:
+    for position, (frame, palette) in enumerate(zip(frames, palettes)):
+        labels = image_labels(frame, palette, dither, dither_strength)
+        if position and palette is palettes[position - 1]:
             # One palette: what did not change keeps its index.
             pixels, before = _image_pixels(frame), _image_pixels(frames[position - 1])
             still = np.all(pixels == before, axis=1)
             labels[still] = indices[-1].reshape(-1)[still]
         indices.append(labels.reshape(frame.shape[:2]))
-    return indices, quantizers
+    return indices
+
+
+def _checked_frames(frames):
+    frames = [np.asarray(frame) for frame in frames]
+    if not frames:
+        raise ValueError("No frames to quantize.")
+    if len({(frame.shape, frame.dtype) for frame in frames}) > 1:
+        raise ValueError(
+            "The frames of an animation must share one shape and dtype, got "
+            f"{sorted({(frame.shape, str(frame.dtype)) for frame in frames})}."
+        )
+    return frames
+
+
+def _frame_seeds(random_state, n_frames):
+    return check_random_state(random_state).randint(
+        np.iinfo(np.int32).max, size=n_frames
+    )
 
 
 def fit_shared_quantizer(images, quantizer):
@@ -201,6 +247,16 @@ def fit_shared_quantizer(images, quantizer):
     own ``random_state``."""
     sample = shared_sample(images, check_random_state(quantizer.random_state))
     return fit_pixels(quantizer, sample)
+
+
+def fit_shared_palette(
+    images, n_colors, *, random_state=None, n_images=None, **options
+):
+    """The ``FittedPalette`` of ``fit_shared_quantizer``: learned from pixels drawn
+    evenly from all ``images`` (an iterator of ``n_images`` of them, read one at
+    a time, if given)."""
+    sample = shared_sample(images, check_random_state(random_state), n_images)
+    return learn_visible_palette(sample, n_colors, random_state=random_state, **options)
 
 
 def shared_sample(images, random_state, n_images=None):
@@ -213,7 +269,7 @@ def shared_sample(images, random_state, n_images=None):
         try:
             # Every pixel is checked, not only those drawn: a NaN anywhere is an
             # error, as it is for transform.
-            pixels = check_array(_image_pixels(image), dtype="numeric")
+            pixels = checked_pixels(_image_pixels(image), name="The image")
         except ValueError as error:
             raise ValueError(f"Image {position}: {error}") from None
         pixels = visible_pixels(pixels)

@@ -6,24 +6,24 @@ import sys
 import threading
 import time
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
-from joblib import Parallel, delayed
 
 from . import __version__
-from ._codebooks import CODEBOOK_NAMES
+from ._codebooks import CODEBOOKS
 from ._color_spaces import COLOR_SPACES, check_image_range
 from ._convert import (
-    fit_shared_palette,
     indexed_palette,
     quantize_file,
+    shared_file_palette,
     write_new_file,
 )
 from ._demo import SAMPLE_IMAGES, run_demo
 from ._dither import DITHER_METHODS
 from ._io import _HEX_CODE, load_palette, read_image, save_palette
-from ._quantizer import ColorQuantizer
+from ._learn import fixed_palette
 
 IMAGE_SUFFIXES = {
     ".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm"
@@ -122,13 +122,13 @@ def _add_quantize(commands):
     )
     quantize.add_argument(
         "--codebook",
-        choices=CODEBOOK_NAMES,
+        choices=[name for name in CODEBOOKS if name != "fixed"],
         default="kmeans",
         help="how the palette is learned (default: %(default)s)",
     )
     quantize.add_argument(
         "--color-space",
-        choices=COLOR_SPACES,
+        choices=list(COLOR_SPACES),
         default="rgb",
         help="space in which colors are clustered and matched (default: %(default)s)",
     )
@@ -277,8 +277,8 @@ class _Run:
         self.args = args
         self.say = (lambda *_: None) if args.quiet else print
         self.failures = 0
-        # The ColorQuantizer parameters of every palette this run learns.
-        self.params = {"codebook": args.codebook, "color_space": args.color_space}
+        # The options of every palette this run learns.
+        self.options = {"codebook": args.codebook, "color_space": args.color_space}
 
     def fail(self, path, message):
         self.failures += 1
@@ -288,7 +288,7 @@ class _Run:
         args = self.args
         if args.fixed_colors:
             try:
-                self.params["fixed_colors"] = _fixed_colors(args.fixed_colors)
+                self.options["fixed_colors"] = _fixed_colors(args.fixed_colors)
             except ValueError as error:
                 self.fail("--fixed-colors", _message(error, args.fixed_colors))
                 return 1
@@ -307,17 +307,18 @@ class _Run:
             self.fail(args.save_palette, "exists; use --force to overwrite it")
             args.save_palette = None
         targets = self._targets(paths, output_dir)
-        shared = self._shared_quantizer(targets)
+        shared = self._shared_palette(targets)
         if shared is False:
             return 1
         start = time.perf_counter()
         done = []
-        # With one input and --save-palette, its own quantizer is the one saved;
-        # otherwise no quantizer outlives its file.
+        # With one input and --save-palette, its own palette is the one saved;
+        # otherwise no palette outlives its file.
         keep = bool(args.save_palette) and shared is None
-        jobs = Parallel(n_jobs=args.jobs, prefer="threads", return_as="generator")(
-            delayed(_quantize_one)(source, target, shared, args, self.params, keep)
-            for source, target in targets.items()
+        jobs = _in_order(
+            lambda item: _quantize_one(*item, shared, args, self.options, keep),
+            targets.items(),
+            _n_workers(args.jobs, len(targets)),
         )
         for number, (source, (report, kept, error)) in enumerate(
             zip(targets, jobs), start=1
@@ -368,24 +369,21 @@ class _Run:
                 targets[path] = target
         return targets
 
-    def _shared_quantizer(self, targets):
-        """The quantizer every file shares (--palette, --shared-palette), None for
+    def _shared_palette(self, targets):
+        """The palette every file shares (--palette, --shared-palette), None for
         one per file, or False when it cannot be made."""
         args = self.args
-        params = self.params
         try:
             if args.palette:
-                palette = load_palette(args.palette)
-                shared = ColorQuantizer(codebook=palette, color_space=args.color_space)
-                return shared.fit(palette)
+                return fixed_palette(load_palette(args.palette), args.color_space)
             if args.shared_palette and targets:
                 try:
-                    return fit_shared_palette(
+                    return shared_file_palette(
                         self._readable(targets),
                         len(targets),
                         args.n_colors,
                         random_state=args.random_state,
-                        **params,
+                        **self.options,
                     )
                 except ValueError:
                     if not targets:
@@ -425,9 +423,9 @@ class _Run:
         for note in report.notes:
             _say_on_stderr(f"colorquant: {report.source}: note: {note}")
 
-    def _save_palette(self, quantizer):
+    def _save_palette(self, fitted):
         path = Path(self.args.save_palette)
-        palette = indexed_palette(quantizer, transparent=False)[0]
+        palette = indexed_palette(fitted, transparent=False)[0]
         try:
             write_new_file(
                 path,
@@ -440,18 +438,46 @@ class _Run:
         self.say(f"palette of {len(palette)} colors written to {path}")
 
 
-def _quantize_one(source, target, shared, args, params, keep_quantizer):
-    """``(report, quantizer or None, None)`` for a file written, ``(None, None,
+def _in_order(work, items, n_workers):
+    """``work(item)`` for each item, yielded in the items' order as each is done,
+    on ``n_workers`` threads (the kernels release the GIL), at most two items
+    ahead of the one yielded per thread, so that memory follows the files at
+    hand rather than the whole run."""
+    items = iter(items)
+    if n_workers == 1:
+        yield from map(work, items)
+        return
+    with ThreadPoolExecutor(n_workers) as pool:
+        pending = []
+        for item in items:
+            pending.append(pool.submit(work, item))
+            if len(pending) >= 2 * n_workers:
+                yield pending.pop(0).result()
+        for future in pending:
+            yield future.result()
+
+
+def _n_workers(jobs, n_files):
+    """Threads for ``--jobs``: -1 is one per core; never more than the files,
+    nor than a few per core (more only wait on each other, and past the
+    system's limit a thread cannot start)."""
+    cores = os.cpu_count() or 1
+    wanted = cores if jobs == -1 else jobs
+    return max(1, min(wanted, n_files, 4 * cores))
+
+
+def _quantize_one(source, target, shared, args, options, keep_palette):
+    """``(report, palette or None, None)`` for a file written, ``(None, None,
     error)`` for one that was not: one file's failure never stops the others."""
-    params = {**params, "random_state": args.random_state}
+    options = {**options, "random_state": args.random_state}
     _current.path = source
     try:
-        report, quantizer = quantize_file(
+        report, palette = quantize_file(
             source,
             target,
-            quantizer=shared,
+            palette=shared,
             n_colors=args.n_colors,
-            params=params,
+            options=options,
             dither=None if args.dither == "none" else args.dither,
             dither_strength=args.dither_strength,
             force=args.force,
@@ -464,7 +490,7 @@ def _quantize_one(source, target, shared, args, params, keep_quantizer):
         return None, None, "not enough memory to quantize this image"
     finally:
         _current.path = None
-    return report, quantizer if keep_quantizer else None, None
+    return report, palette if keep_palette else None, None
 
 
 def _fixed_colors(text):

@@ -3,19 +3,20 @@
 Ranges follow scikit-image: floats are taken as they are (``[0, 1]`` for RGB),
 integers are on the uint8 scale ``0..255`` except uint16, which is ``0..65535``.
 Every computation happens on float64 values in the working color space; data are
-converted once on the way in and once on the way out. The working space of
-``"rgb"`` is the data on the uint8 scale, that of the perceptual spaces is
-scikit-image's conversion of RGB on ``[0, 1]``.
+converted once on the way in and once on the way out.
+
+Each color space is one ``ColorSpace`` of ``COLOR_SPACES``: its conversions, the
+box the RGB gamut takes in it, whether the working coordinates of uint8 data are
+the data themselves (what the uint8 cube needs) and whether it takes an alpha
+channel. Options are resolved to one of them once, where they come in; nothing
+below compares names. Adding a color space is adding an entry.
 """
 
 import warnings
+from dataclasses import dataclass, field
 from functools import cache
 
 import numpy as np
-from skimage import color
-from threadpoolctl import ThreadpoolController
-
-COLOR_SPACES = ("rgb", "lab", "luv", "ycbcr")
 
 # Squared distances between colors of larger magnitude overflow float64.
 MAX_MAGNITUDE = 1e150
@@ -23,9 +24,6 @@ MAX_MAGNITUDE = 1e150
 _IMAGE_CHANNELS = (1, 3, 4)
 # Slack for float colors computed near the ends of [0, 1].
 _UNIT_SLACK = 1e-6
-
-_TO_WORKING = {"lab": color.rgb2lab, "luv": color.rgb2luv, "ycbcr": color.rgb2ycbcr}
-_FROM_WORKING = {"lab": color.lab2rgb, "luv": color.luv2rgb, "ycbcr": color.ycbcr2rgb}
 
 
 def full_scale(dtype):
@@ -65,47 +63,173 @@ def _float_bounds(dtype):
     return low, high
 
 
-def check_color_range(pixels, color_space, dtype=None):
-    """Raise a ValueError unless ``pixels`` are valid input for ``color_space``.
+@dataclass(frozen=True, eq=False)
+class ColorSpace:
+    """A working color space: where colors are clustered and matched.
 
-    ``"rgb"`` takes any values and any number of channels; the perceptual spaces
-    need 3 channels in the RGB range of ``dtype`` (default: the pixels' own).
+    ``to_rgb``/``from_rgb`` convert between unit-scale RGB and the space's
+    coordinates; None for the data's own space (``"rgb"``), whose working
+    coordinates are the data on the uint8 scale.
     """
-    dtype = pixels.dtype if dtype is None else np.dtype(dtype)
-    if pixels.size and dtype.kind == "f":
-        low, high = float(pixels.min()), float(pixels.max())
-        if max(-low, high) > MAX_MAGNITUDE:
+
+    name: str
+    from_rgb: object = None  # callable (n, 3) unit RGB -> (n, 3) coordinates
+    to_rgb: object = None  # callable, the inverse, unclipped
+    # Accepts any number of channels, as the data's own space does; the others
+    # need 3-channel RGB in its range.
+    any_channels: bool = False
+    description: str = field(default="", compare=False)
+
+    @property
+    def data_as_working(self):
+        """Whether the working coordinates of uint8 data are the data values
+        themselves: distances between them are exact, and a uint8 pixel indexes
+        the uint8 cube directly."""
+        return self.any_channels
+
+    @property
+    def takes_alpha(self):
+        """Whether an alpha channel can be a fourth channel, quantized with the
+        color (RGBA): only in the data's own space."""
+        return self.any_channels
+
+    def to_working(self, values, dtype):
+        """Colors of ``dtype``, shape ``(n, channels)``, as float64 in the working
+        space. In the data's own space, the data on the uint8 scale 0..255: for
+        uint8 data the values themselves, so that distances between them are exact
+        and ties are ties."""
+        if self.from_rgb is None:
+            return np.asarray(values, dtype=np.float64) * (255.0 / full_scale(dtype))
+        with _single_threaded_blas():
+            return self.from_rgb(to_unit(values, dtype))
+
+    def from_working(self, colors):
+        """Working-space colors on the unit scale, perceptual ones clipped to the
+        gamut."""
+        if self.to_rgb is None:
+            return colors / 255.0
+        with warnings.catch_warnings():
+            # Cluster centers can fall outside the RGB gamut; clipping is the
+            # answer, so scikit-image's out-of-range warning says nothing new here.
+            warnings.simplefilter("ignore")
+            with _single_threaded_blas():
+                rgb = self.to_rgb(colors)
+        return np.clip(rgb, 0.0, 1.0)
+
+    def gamut_box(self, n_channels):
+        """Lowest and highest working-space coordinates of RGB colors."""
+        return _gamut_box(self, n_channels)
+
+    def check_range(self, pixels, dtype=None):
+        """Raise a ValueError unless ``pixels`` are valid input for the space.
+
+        The data's own space takes any values and any number of channels; the
+        others need 3 channels in the RGB range of ``dtype`` (default: the
+        pixels' own). Float colors too large to square are refused everywhere.
+        """
+        dtype = pixels.dtype if dtype is None else np.dtype(dtype)
+        if pixels.size and dtype.kind == "f":
+            low, high = float(pixels.min()), float(pixels.max())
+            if max(-low, high) > MAX_MAGNITUDE:
+                raise ValueError(
+                    f"X holds colors of magnitude up to {max(-low, high):g}. Colors "
+                    "are compared by squared distance, which overflows past about "
+                    f"{MAX_MAGNITUDE:g}; float colors belong in [0, 1]."
+                )
+            if self.any_channels and pixels.shape[1] in _IMAGE_CHANNELS:
+                _warn_outside_unit(low, high)
+        if self.any_channels:
+            return
+        if pixels.shape[1] != 3:
             raise ValueError(
-                f"X holds colors of magnitude up to {max(-low, high):g}. Colors are "
-                f"compared by squared distance, which overflows past about "
-                f"{MAX_MAGNITUDE:g}; float colors belong in [0, 1]."
+                f"color_space={self.name!r} needs RGB colors with 3 channels, got "
+                f"{pixels.shape[1]} channel(s) per pixel. Use color_space='rgb' for "
+                "other channel counts, or set n_channels=3 if each row holds a "
+                "flattened RGB image."
             )
-        if color_space == "rgb" and pixels.shape[1] in _IMAGE_CHANNELS:
-            _warn_outside_unit(low, high)
-    if color_space == "rgb":
-        return
-    if pixels.shape[1] != 3:
-        raise ValueError(
-            f"color_space={color_space!r} needs RGB colors with 3 channels, got "
-            f"{pixels.shape[1]} channel(s) per pixel. Use color_space='rgb' for "
-            "other channel counts, or set n_channels=3 if each row holds a "
-            "flattened RGB image."
-        )
-    if pixels.size == 0:
-        return
-    scale = full_scale(dtype)
-    low, high = pixels.min(), pixels.max()
-    if low < 0 or high > scale:
-        if dtype.kind == "f":
-            hint = (
-                "Float colors must lie in [0, 1] (scikit-image's convention): "
-                "divide 0..255 data by 255, or pass it as uint8."
+        if pixels.size == 0:
+            return
+        scale = full_scale(dtype)
+        low, high = pixels.min(), pixels.max()
+        if low < 0 or high > scale:
+            if dtype.kind == "f":
+                hint = (
+                    "Float colors must lie in [0, 1] (scikit-image's convention): "
+                    "divide 0..255 data by 255, or pass it as uint8."
+                )
+            else:
+                hint = f"Integer colors of dtype {dtype} must lie in [0, {scale:g}]."
+            raise ValueError(
+                f"color_space={self.name!r} got colors in [{low:g}, {high:g}]. {hint}"
             )
-        else:
-            hint = f"Integer colors of dtype {dtype} must lie in [0, {scale:g}]."
+
+    def check_alpha(self):
+        """Raise a ValueError unless RGBA can be quantized in this space."""
+        if not self.takes_alpha:
+            raise ValueError(
+                "RGBA images are quantized with color_space='rgb' (alpha is a "
+                f"fourth channel), got color_space={self.name!r}. Drop the alpha "
+                "channel to use a perceptual space."
+            )
+
+    def __repr__(self):
+        return f"ColorSpace({self.name!r})"
+
+    def __reduce__(self):
+        # One object per name: a pickled space comes back as the registry's.
+        return color_space_of, (self.name,)
+
+
+def _skimage(name):
+    """A conversion of ``skimage.color``, imported on first use: it loads SciPy,
+    half a second that RGB users need not pay."""
+
+    def convert(values):
+        from skimage import color
+
+        return getattr(color, name)(values)
+
+    convert.__name__ = name
+    return convert
+
+
+COLOR_SPACES = {
+    space.name: space
+    for space in (
+        ColorSpace("rgb", any_channels=True, description="the data's own values"),
+        ColorSpace(
+            "lab", _skimage("rgb2lab"), _skimage("lab2rgb"), description="CIELAB, D65"
+        ),
+        ColorSpace(
+            "luv", _skimage("rgb2luv"), _skimage("luv2rgb"), description="CIELUV"
+        ),
+        ColorSpace(
+            "ycbcr", _skimage("rgb2ycbcr"), _skimage("ycbcr2rgb"), description="YCbCr"
+        ),
+    )
+}
+
+
+def color_space_of(name_or_space):
+    """The ``ColorSpace`` of a name of ``COLOR_SPACES`` (or the space itself)."""
+    if isinstance(name_or_space, ColorSpace):
+        return name_or_space
+    try:
+        return COLOR_SPACES[name_or_space]
+    except (KeyError, TypeError):
         raise ValueError(
-            f"color_space={color_space!r} got colors in [{low:g}, {high:g}]. {hint}"
-        )
+            f"color_space must be one of {sorted(COLOR_SPACES)}, got {name_or_space!r}."
+        ) from None
+
+
+@cache
+def _gamut_box(space, n_channels):
+    if space.from_rgb is None:
+        return np.zeros(n_channels), np.full(n_channels, 255.0)
+    levels = np.linspace(0.0, 1.0, 33)
+    cube = np.stack(np.meshgrid(levels, levels, levels), axis=-1).reshape(-1, 3)
+    working = space.to_working(cube, np.float64)
+    return working.min(axis=0), working.max(axis=0)
 
 
 def _warn_outside_unit(low, high):
@@ -127,6 +251,8 @@ def check_image_range(image):
     values = np.asarray(image)
     if values.dtype.kind not in "biuf":
         raise ValueError(f"The images must be numeric, got dtype {values.dtype}.")
+    if values.size == 0:
+        raise ValueError(f"The image is empty (shape {values.shape}).")
     low, high, scale = values.min(), values.max(), full_scale(values.dtype)
     if not (np.isfinite(low) and np.isfinite(high)):
         raise ValueError("The images contain NaN or infinite values.")
@@ -158,32 +284,6 @@ def check_palette_scale(palette, dtype):
         )
 
 
-def to_working(values, dtype, color_space):
-    """Colors of ``dtype``, shape ``(n, channels)``, as float64 in the working space.
-
-    The working space of ``"rgb"`` is the data on the uint8 scale 0..255: for
-    uint8 data the values themselves, so that distances between them are exact
-    and ties are ties.
-    """
-    if color_space == "rgb":
-        return np.asarray(values, dtype=np.float64) * (255.0 / full_scale(dtype))
-    with _single_threaded_blas():
-        return _TO_WORKING[color_space](to_unit(values, dtype))
-
-
-def from_working(colors, color_space):
-    """Working-space colors on the unit scale, perceptual ones clipped to the gamut."""
-    if color_space == "rgb":
-        return colors / 255.0
-    with warnings.catch_warnings():
-        # Cluster centers can fall outside the RGB gamut; clipping is the answer,
-        # so scikit-image's out-of-range warning says nothing new here.
-        warnings.simplefilter("ignore")
-        with _single_threaded_blas():
-            rgb = _FROM_WORKING[color_space](colors)
-    return np.clip(rgb, 0.0, 1.0)
-
-
 def _single_threaded_blas():
     """Keep scikit-image's matrix products on one BLAS thread.
 
@@ -195,4 +295,6 @@ def _single_threaded_blas():
 
 @cache
 def _blas_controller():
+    from threadpoolctl import ThreadpoolController
+
     return ThreadpoolController()

@@ -13,22 +13,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from sklearn.utils import check_random_state
 
-from ._assign import palette_colors
-from ._batch import quantize_animation, shared_sample
+from ._batch import animation_labels, animation_palettes, shared_sample
 from ._color_spaces import check_image_range
 from ._distinct import distinct_colors
 from ._image import (
     _image_pixels,
-    fit_image_quantizer,
-    fit_pixels,
+    fit_image_palette,
+    image_colors,
     image_labels,
-    image_palette,
+    learn_visible_palette,
 )
 from ._io import read_first_frame, read_frames, save_indexed_frames, save_indexed_image
-from ._quantizer import ColorQuantizer
-from .metrics import peak_signal_noise_ratio
+from ._learn import check_random_state
+from .metrics import _psnr_from_unit_mse
 
 
 @dataclass(frozen=True)
@@ -51,9 +49,9 @@ def quantize_file(
     source,
     target,
     *,
-    quantizer=None,
+    palette=None,
     n_colors=64,
-    params=None,
+    options=None,
     dither=None,
     dither_strength=1.0,
     force=False,
@@ -66,14 +64,15 @@ def quantize_file(
     Parameters
     ----------
     source, target : path-like
-    quantizer : ColorQuantizer, optional
-        A fitted quantizer whose palette to use; otherwise one is fitted on the
-        image with ``n_colors`` and ``params``.
+    palette : FittedPalette, optional
+        The palette to use; otherwise one is learned from the image with
+        ``n_colors`` and ``options``.
     n_colors : int
         Entries of the file's palette, at most: with fully transparent pixels,
         the transparent entry counts among them (pngquant's ``-k``).
-    params : dict, optional
-        Other parameters of :class:`ColorQuantizer`.
+    options : dict, optional
+        Options of ``learn_palette``: ``codebook``, ``color_space``,
+        ``fixed_colors``, ``random_state``.
     dither, dither_strength
         As for :func:`apply_palette`.
     force : bool
@@ -85,15 +84,15 @@ def quantize_file(
         frames' durations and loop count.
     palette_per_frame : bool
         Give each frame of an animation a palette of its own (GIF only);
-        otherwise one palette, fitted on pixels drawn from every frame, serves
+        otherwise one palette, learned from pixels drawn from every frame, serves
         all of them, and a pixel whose color does not change from one frame to
         the next keeps its index, dithered or not: no flicker.
 
     Returns
     -------
     report : FileReport
-    quantizer : ColorQuantizer
-        The quantizer used: ``quantizer``, or the one fitted on the image.
+    palette : FittedPalette
+        The palette used: ``palette``, or the one learned from the image.
 
     Raises
     ------
@@ -102,6 +101,7 @@ def quantize_file(
     """
     start = time.perf_counter()
     source, target = Path(source), Path(target)
+    options = options or {}
     # Before anything is written: the target may be the source itself.
     bytes_in = source.stat().st_size
     image, n_frames = read_first_frame(source)
@@ -110,11 +110,11 @@ def quantize_file(
             source,
             target,
             bytes_in,
-            quantizer,
+            palette,
             palette_per_frame,
             start,
             n_colors=n_colors,
-            params=params or {},
+            options=options,
             dither=dither,
             dither_strength=dither_strength,
             force=force,
@@ -123,14 +123,14 @@ def quantize_file(
     check_image_range(image)
     pixels = _image_pixels(image)
     transparent = pixels.shape[1] == 4 and bool(np.any(pixels[:, 3] == 0))
-    if quantizer is None:
-        quantizer = fit_image_quantizer(
+    if palette is None:
+        palette = fit_image_palette(
             image,
             learned_colors(n_colors, transparent),
-            **params_for(params or {}, pixels.shape[1]),
+            **options_for(options, pixels.shape[1]),
         )
-    labels = image_labels(image, quantizer, dither, dither_strength)
-    palette, alpha = indexed_palette(quantizer, transparent)
+    labels = image_labels(image, palette, dither, dither_strength)
+    colors, alpha = indexed_palette(palette, transparent)
     notes = []
     if target.suffix.lower() == ".gif" and alpha is not None:
         partial = int(np.count_nonzero((alpha[labels] > 0) & (alpha[labels] < 255)))
@@ -143,27 +143,27 @@ def quantize_file(
     bytes_out = write_new_file(
         target,
         lambda path: save_indexed_image(
-            path, labels.reshape(spatial), palette, alpha=alpha
+            path, labels.reshape(spatial), colors, alpha=alpha
         ),
         force=force,
     )
-    quantized = palette_colors(image_palette(quantizer, image.dtype), labels)
     report = _report(
-        source, target, (bytes_in, bytes_out), pixels, quantized, start, notes=notes
-    )
-    return report, quantizer
+        source, target, (bytes_in, bytes_out), [(pixels, labels, palette)], start,
+        notes=notes,
+    )  # fmt: skip
+    return report, palette
 
 
 def _quantize_animation(
     source,
     target,
     bytes_in,
-    quantizer,
+    palette,
     palette_per_frame,
     start,
     *,
     n_colors,
-    params,
+    options,
     dither,
     dither_strength,
     force,
@@ -176,74 +176,82 @@ def _quantize_animation(
     transparent = pixels[0].shape[1] == 4 and any(
         bool(np.any(frame_pixels[:, 3] == 0)) for frame_pixels in pixels
     )
-    if palette_per_frame and quantizer is None and target.suffix.lower() != ".gif":
+    if palette_per_frame and palette is None and target.suffix.lower() != ".gif":
         raise ValueError(
             "--palette-per-frame needs --format gif: an animated PNG holds one palette"
         )
-    indices, quantizers = quantize_animation(
-        frames,
-        learned_colors(n_colors, transparent),
-        quantizer=quantizer,
-        palette_per_frame=palette_per_frame,
-        dither=dither,
-        dither_strength=dither_strength,
-        **params_for(params, pixels[0].shape[1]),
-    )
+    if palette is None:
+        palettes = animation_palettes(
+            frames,
+            learned_colors(n_colors, transparent),
+            palette_per_frame=palette_per_frame,
+            **options_for(options, pixels[0].shape[1]),
+        )
+    else:
+        palettes = [palette] * len(frames)
+    indices = animation_labels(frames, palettes, dither, dither_strength)
     labels = [frame_indices.reshape(-1) for frame_indices in indices]
-    tables = [indexed_palette(q, transparent) for q in quantizers]
-    shared = all(q is quantizers[0] for q in quantizers)
+    tables = [indexed_palette(frame_palette, transparent) for frame_palette in palettes]
+    shared = all(frame_palette is palettes[0] for frame_palette in palettes)
     spatial = frames[0].shape[:2]
     bytes_out = write_new_file(
         target,
         lambda path: save_indexed_frames(
             path,
             [frame_labels.reshape(spatial) for frame_labels in labels],
-            tables[0][0] if shared else [palette for palette, _ in tables],
+            tables[0][0] if shared else [colors for colors, _ in tables],
             alpha=tables[0][1] if shared else [alpha for _, alpha in tables],
             durations=durations,
             loop=loop,
         ),
         force=force,
     )
-    originals = np.concatenate(pixels)
-    quantized = np.concatenate(
-        [
-            palette_colors(image_palette(q, frames[0].dtype), frame_labels)
-            for q, frame_labels in zip(quantizers, labels)
-        ]
-    )
     report = _report(
         source,
         target,
         (bytes_in, bytes_out),
-        originals,
-        quantized,
+        list(zip(pixels, labels, palettes)),
         start,
         frames=len(frames),
     )
-    return report, quantizers[0]
+    return report, palettes[0]
 
 
-def _report(source, target, sizes, pixels, quantized, start, notes=(), frames=1):
-    """What was done to ``pixels``, quantized to ``quantized`` (one per row):
-    colors before and after, and PSNR over the visible pixels."""
-    visible = pixels[:, 3] > 0 if pixels.shape[1] == 4 else slice(None)
+def _report(source, target, sizes, mapped, start, notes=(), frames=1):
+    """What was done to the pixels of each ``(pixels, labels, palette)`` of
+    ``mapped``: colors before and after, and PSNR over the visible pixels, each
+    worked out without a copy of the image."""
+    squared, values, colors_out = 0.0, 0, set()
+    for pixels, labels, palette in mapped:
+        visible = slice(None)
+        if pixels.shape[1] == 4:
+            visible = pixels[:, 3] > 0
+        squared += palette.squared_error(pixels[visible], labels[visible])
+        values += pixels[visible].size
+        used = np.bincount(labels, minlength=palette.n_colors + 1) > 0
+        colors = image_colors(palette, pixels.dtype)
+        colors_out.update(map(bytes, colors[used[: len(colors)]]))
+    all_pixels = [pixels for pixels, _, _ in mapped]
     return FileReport(
         source=source,
         target=target,
         bytes_in=sizes[0],
         bytes_out=sizes[1],
-        colors_in=len(distinct_colors(pixels)[0]),
-        colors_out=len(distinct_colors(quantized)[0]),
-        psnr=peak_signal_noise_ratio(pixels[visible], quantized[visible]),
+        colors_in=len(
+            distinct_colors(
+                all_pixels[0] if len(all_pixels) == 1 else np.concatenate(all_pixels)
+            )[0]
+        ),
+        colors_out=len(colors_out),
+        psnr=_psnr_from_unit_mse(squared / max(values, 1)),
         seconds=time.perf_counter() - start,
         notes=tuple(notes),
         frames=frames,
     )
 
 
-def fit_shared_palette(images, n_images, n_colors, *, random_state=None, **params):
-    """A quantizer fitted on pixels drawn evenly from ``n_images`` images, read
+def shared_file_palette(images, n_images, n_colors, *, random_state=None, **options):
+    """A palette learned from pixels drawn evenly from ``n_images`` images, read
     from the iterator ``images`` one at a time, for files of at most ``n_colors``
     palette entries (one of them transparent if any image has transparent
     pixels)."""
@@ -257,23 +265,25 @@ def fit_shared_palette(images, n_images, n_colors, *, random_state=None, **param
 
     rng = check_random_state(random_state)
     sample = shared_sample(noting_transparency(images), rng, n_images=n_images)
-    n_learned = learned_colors(n_colors, any(transparent))
-    params = params_for(params, sample.shape[1])
-    quantizer = ColorQuantizer(n_learned, random_state=random_state, **params)
-    return fit_pixels(quantizer, sample)
+    return learn_visible_palette(
+        sample,
+        learned_colors(n_colors, any(transparent)),
+        random_state=random_state,
+        **options_for(options, sample.shape[1]),
+    )
 
 
-def params_for(params, channels):
-    """``params`` with reserved RGB colors (``fixed_colors``, uint8) made to fit
+def options_for(options, channels):
+    """``options`` with reserved RGB colors (``fixed_colors``, uint8) made to fit
     images of ``channels`` channels: opaque for RGBA, gray for grayscale."""
-    fixed = params.get("fixed_colors")
+    fixed = options.get("fixed_colors")
     if fixed is None or channels == 3:
-        return params
+        return options
     if channels == 4:
         opaque = np.full((len(fixed), 1), 255, dtype=np.uint8)
-        return {**params, "fixed_colors": np.hstack([fixed, opaque])}
+        return {**options, "fixed_colors": np.hstack([fixed, opaque])}
     if channels == 1 and np.all(fixed == fixed[:, :1]):
-        return {**params, "fixed_colors": fixed[:, :1]}
+        return {**options, "fixed_colors": fixed[:, :1]}
     raise ValueError(
         f"the reserved colors are RGB and the image has {channels} channel(s); "
         "a grayscale image takes gray ones (#rrggbb with rr = gg = bb)"
@@ -293,24 +303,24 @@ def learned_colors(n_colors, transparent):
     return n_colors - 1
 
 
-def indexed_palette(quantizer, transparent):
+def indexed_palette(palette, transparent):
     """The palette as uint8 RGB for an indexed file, and its alpha table (RGBA),
     with the fully transparent entry last where ``transparent`` pixels need it."""
-    palette = image_palette(quantizer, np.uint8)
-    channels = palette.shape[1]
+    colors = image_colors(palette, np.uint8)
+    channels = colors.shape[1]
     if channels == 1:
-        return np.repeat(palette, 3, axis=1), None
+        return np.repeat(colors, 3, axis=1), None
     if channels == 3:
-        return palette, None
+        return colors, None
     if channels == 4:
         if not transparent:
-            palette = palette[:-1]
-        if len(palette) > 256:
+            colors = colors[:-1]
+        if len(colors) > 256:
             raise ValueError(
-                f"{len(palette) - 1} palette colors and the transparent entry make "
-                f"{len(palette)}; an indexed file holds 256"
+                f"{len(colors) - 1} palette colors and the transparent entry make "
+                f"{len(colors)}; an indexed file holds 256"
             )
-        return np.ascontiguousarray(palette[:, :3]), palette[:, 3].copy()
+        return np.ascontiguousarray(colors[:, :3]), colors[:, 3].copy()
     raise ValueError(
         f"images of {channels} channels cannot be written as indexed files"
     )

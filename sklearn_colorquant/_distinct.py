@@ -9,6 +9,13 @@ import numpy as np
 
 from . import _distinct_kernels as kernels
 
+# Past this many uint8 pixels of up to 3 channels, distinct colors are counted in
+# a table of every possible color (64 MiB for RGB) instead of sorting one key a
+# pixel: the memory follows the colors, not the pixels.
+_TABLE_PIXELS = 1 << 22
+# Pixels packed at a time into the table.
+_TABLE_BLOCK = 1 << 20
+
 
 def distinct_colors(pixels, *, weights=None, return_inverse=False):
     """Distinct rows of ``pixels`` and their counts (or summed weights).
@@ -32,6 +39,13 @@ def distinct_colors(pixels, *, weights=None, return_inverse=False):
     inverse : ndarray of shape (n_pixels,), only if ``return_inverse``
     """
     need_inverse = return_inverse or weights is not None
+    if (
+        pixels.dtype == np.uint8
+        and pixels.shape[1] <= 3
+        and len(pixels) > _TABLE_PIXELS
+        and not need_inverse
+    ):
+        return _counted_in_table(pixels)
     if pixels.dtype == np.uint8 and pixels.shape[1] <= 8:
         # Sorting one integer key per pixel is far faster than np.unique(axis=0).
         keys = pack_uint8(pixels)
@@ -57,6 +71,20 @@ def distinct_colors(pixels, *, weights=None, return_inverse=False):
     if return_inverse:
         return colors, counts, result[1].reshape(-1)
     return colors, counts
+
+
+def _counted_in_table(pixels):
+    """``distinct_colors`` of many uint8 pixels of up to 3 channels: counted in
+    a table of every possible color, block by block."""
+    n_channels = pixels.shape[1]
+    table = np.zeros(256**n_channels, dtype=np.uint32)
+    for start in range(0, len(pixels), _TABLE_BLOCK):
+        block = np.ascontiguousarray(pixels[start : start + _TABLE_BLOCK])
+        kernels.count_packed(block, table)
+    keys = np.flatnonzero(table)
+    counts = table[keys].astype(np.int64)
+    del table
+    return unpack_uint8(keys.astype(np.uint32), n_channels), counts
 
 
 def _counted_keys(keys, n_channels):

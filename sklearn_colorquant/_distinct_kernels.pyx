@@ -90,3 +90,16 @@ cdef void _fill_counted(
             position += new
             distinct[position] = ordered[i]
             occurrences[position] = 1 if new else occurrences[position] + 1
+
+
+def count_packed(const unsigned char[:, ::1] pixels, uint32_t[::1] table):
+    """Add one to ``table[key]`` for the key of each pixel: its channels packed,
+    the first in the highest byte (``_distinct.pack_uint8``'s keys)."""
+    cdef Py_ssize_t n_pixels = pixels.shape[0], n_channels = pixels.shape[1], i, c
+    cdef uint32_t key
+    with nogil:
+        for i in range(n_pixels):
+            key = 0
+            for c in range(n_channels):
+                key = (key << 8) | pixels[i, c]
+            table[key] += 1

@@ -5,13 +5,10 @@ than in ``transform``. Both methods work in the quantizer's working color space,
 so that dithering in CIELAB diffuses perceptual error.
 """
 
-from functools import cache
-
 import numpy as np
 
 from . import _dither_kernels as kernels
 from ._assign import list_grid
-from ._color_spaces import to_working
 from ._threads import run_blocks
 
 DITHER_METHODS = ("floyd-steinberg", "ordered")
@@ -32,7 +29,7 @@ def dither_labels(images, centers, color_space, method, strength):
         Images in the working color space (float64, or uint8 for uint8 RGB).
     centers : ndarray of shape (n_colors, C), float64
         The palette in the working color space.
-    color_space : str
+    color_space : ColorSpace
         The working color space.
     method : {"floyd-steinberg", "ordered"}
     strength : float in [0, 1]
@@ -41,7 +38,7 @@ def dither_labels(images, centers, color_space, method, strength):
 
     Returns
     -------
-    labels : ndarray of shape (N, H, W), int64
+    labels : ndarray of shape (N, H, W), int16
     """
     if method not in DITHER_METHODS:
         raise ValueError(
@@ -52,7 +49,7 @@ def dither_labels(images, centers, color_space, method, strength):
     n_channels = images.shape[-1]
     # Diffused colors are clamped into the RGB gamut (and the palette's box): the
     # same box for every image, so a batch dithers as its images one by one.
-    gamut_low, gamut_high = gamut_box(color_space, n_channels)
+    gamut_low, gamut_high = color_space.gamut_box(n_channels)
     low = np.minimum(gamut_low, centers.min(axis=0))
     high = np.maximum(gamut_high, centers.max(axis=0))
     cells_per_axis = 32 if n_channels <= 3 else 8 if n_channels == 4 else 1
@@ -60,7 +57,12 @@ def dither_labels(images, centers, color_space, method, strength):
     cell_size[cell_size == 0] = 1.0
     grid = (low, high, 1.0 / cell_size, cells_per_axis)
     lists = list_grid(centers, low, cell_size, cells_per_axis)
-    labels = np.empty(images.shape[:-1], dtype=np.int64)
+    if len(centers) > np.iinfo(np.int16).max:
+        raise ValueError(
+            f"Dithering takes palettes of up to {np.iinfo(np.int16).max} colors, "
+            f"got {len(centers)}."
+        )
+    labels = np.empty(images.shape[:-1], dtype=np.int16)
     n_images, height, width = labels.shape
     if method == "floyd-steinberg":
         scan = kernels.floyd_steinberg_3 if n_channels == 3 else kernels.floyd_steinberg
@@ -89,17 +91,6 @@ def dither_labels(images, centers, color_space, method, strength):
         work_per_item=width * 8,
     )
     return labels
-
-
-@cache
-def gamut_box(color_space, n_channels):
-    """Lowest and highest working-space coordinates of RGB colors."""
-    if color_space == "rgb":
-        return np.zeros(n_channels), np.full(n_channels, 255.0)
-    levels = np.linspace(0.0, 1.0, 33)
-    cube = np.stack(np.meshgrid(levels, levels, levels), axis=-1).reshape(-1, 3)
-    working = to_working(cube, np.float64, color_space)
-    return working.min(axis=0), working.max(axis=0)
 
 
 def _palette_spacing(centers):

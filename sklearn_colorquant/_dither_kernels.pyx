@@ -86,7 +86,7 @@ def floyd_steinberg(
     const int16_t[::1] listed,
     const int64_t[::1] starts,
     double strength,
-    int64_t[:, ::1] labels,
+    int16_t[:, ::1] labels,
 ):
     """Floyd-Steinberg error diffusion over one image, serpentine scan.
 
@@ -135,7 +135,7 @@ def floyd_steinberg(
                             value, centers, low, high, inverse_size, cells_per_axis,
                             listed, starts,
                         )
-                    labels[y, x] = j
+                    labels[y, x] = <int16_t> j
                     for channel in range(n_channels):
                         error = value[channel] - centers[j, channel]
                         current[(x + 1 + step) * n_channels + channel] += error * ahead_share
@@ -163,7 +163,7 @@ def ordered_on_grid(
     Py_ssize_t cells_per_axis,
     const int16_t[::1] listed,
     const int64_t[::1] starts,
-    int64_t[:, :, ::1] labels,
+    int16_t[:, :, ::1] labels,
     Py_ssize_t first_row,
     Py_ssize_t stop_row,
 ):
@@ -187,7 +187,7 @@ def ordered_on_grid(
                     shift = offsets[y % period_y, x % period_x]
                     for channel in range(n_channels):
                         value[channel] = images[image, y, x, channel] + shift
-                    labels[image, y, x] = _nearest_on_grid(
+                    labels[image, y, x] = <int16_t> _nearest_on_grid(
                         value, centers, low, high, inverse_size, cells_per_axis,
                         listed, starts,
                     )
@@ -239,7 +239,7 @@ def floyd_steinberg_3(
     const int16_t[::1] listed,
     const int64_t[::1] starts,
     double strength,
-    int64_t[:, ::1] labels,
+    int16_t[:, ::1] labels,
 ):
     """``floyd_steinberg`` for 3 channels, written out channel by channel: the
     error carried to the next pixel stays in registers, and 3 channels are the
@@ -291,7 +291,7 @@ def floyd_steinberg_3(
                             r, g, b, centers, low, inverse_size, cells_per_axis,
                             listed, starts,
                         )
-                    labels[y, x] = j
+                    labels[y, x] = <int16_t> j
                     er, eg, eb = r - centers[j, 0], g - centers[j, 1], b - centers[j, 2]
                     ahead_r, ahead_g, ahead_b = (
                         er * ahead_share, eg * ahead_share, eb * ahead_share

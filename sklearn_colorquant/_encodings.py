@@ -2,20 +2,15 @@
 
 Every encoding is one entry of ``ENCODINGS``: how labels of shape ``(n_rows,
 pixels_per_row)`` become its output, how its output becomes labels again (for
-``inverse_transform``), its feature names and the dtypes it preserves. Adding an
-encoding is adding an entry.
+``inverse_transform``, through the fitted palette), its feature names and the
+dtypes it preserves. Adding an encoding is adding an entry. SciPy and
+scikit-learn are imported by the entries that need them, when they are used.
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
-from sklearn.utils.validation import (
-    _check_feature_names_in,
-    _generate_get_feature_names_out,
-    check_array,
-)
 
 from ._assign import palette_colors
 from ._color_spaces import to_unit
@@ -68,6 +63,8 @@ def _encode_histogram(labels, palette):
 
 
 def _encode_onehot(labels, palette):
+    import scipy.sparse as sp
+
     n_rows, per_row = labels.shape
     n_colors = len(palette)
     columns = (np.arange(per_row) * n_colors + labels.astype(np.int64)).ravel()
@@ -77,15 +74,18 @@ def _encode_onehot(labels, palette):
     )
 
 
-def _decode_index(quantizer, X):
-    return _checked_indices(quantizer, check_array(X, dtype="numeric"))
+def _decode_index(X, palette, per_row):
+    from sklearn.utils.validation import check_array
+
+    return _checked_indices(check_array(X, dtype="numeric"), per_row, palette.n_colors)
 
 
-def _decode_color(quantizer, X):
-    return quantizer._labels(quantizer._validated(X))
+def _decode_color(X, palette, per_row):
+    pixels = palette.check(np.asarray(X).reshape(-1, palette.n_channels))
+    return palette.labels(pixels).reshape(len(X), per_row)
 
 
-def _decode_histogram(quantizer, X):
+def _decode_histogram(X, palette, per_row):
     raise ValueError(
         "inverse_transform cannot rebuild pixels from color histograms "
         "(encode='histogram'): a histogram keeps how much of each color a row has, "
@@ -93,13 +93,16 @@ def _decode_histogram(quantizer, X):
     )
 
 
-def _decode_onehot(quantizer, X):
-    return onehot_labels(X, quantizer._pixels_per_row(), quantizer.n_colors_)
+def _decode_onehot(X, palette, per_row):
+    return onehot_labels(X, per_row, palette.n_colors)
 
 
 def onehot_labels(X, per_row, n_colors):
     """Labels of shape (n_rows, per_row) of one-hot rows as ``"onehot"`` gives
     them, checked to hold one 1 per pixel."""
+    import scipy.sparse as sp
+    from sklearn.utils.validation import check_array
+
     X = check_array(X, accept_sparse="csr", dtype="numeric")
     if X.shape[1] != per_row * n_colors:
         raise ValueError(
@@ -121,38 +124,41 @@ def onehot_labels(X, per_row, n_colors):
     return labels.reshape(X.shape[0], per_row)
 
 
-def _checked_indices(quantizer, indices):
-    expected = quantizer._pixels_per_row()
-    if indices.shape[1] != expected:
+def _checked_indices(indices, per_row, n_colors):
+    if indices.shape[1] != per_row:
         raise ValueError(
-            f"inverse_transform expects palette indices with {expected} column(s), "
+            f"inverse_transform expects palette indices with {per_row} column(s), "
             f"one per pixel of a row, got {indices.shape[1]}."
         )
     if indices.size and (
         np.any(indices != np.round(indices))
         or indices.min() < 0
-        or indices.max() >= quantizer.n_colors_
+        or indices.max() >= n_colors
     ):
         raise ValueError(
             "inverse_transform expects integer palette indices in "
-            f"[0, {quantizer.n_colors_ - 1}], got values in "
+            f"[0, {n_colors - 1}], got values in "
             f"[{indices.min():g}, {indices.max():g}]."
         )
     return indices.astype(np.intp)
 
 
 def _names_per_pixel(quantizer, input_features):
+    from sklearn.utils.validation import _generate_get_feature_names_out
+
     return _generate_get_feature_names_out(
         quantizer, quantizer._pixels_per_row(), input_features=input_features
     )
 
 
 def _names_as_input(quantizer, input_features):
+    from sklearn.utils.validation import _check_feature_names_in
+
     return _check_feature_names_in(quantizer, input_features)
 
 
 def _names_per_color(quantizer, input_features):
-    _check_feature_names_in(quantizer, input_features)
+    _names_as_input(quantizer, input_features)
     prefix = type(quantizer).__name__.lower()
     names = [f"{prefix}_{name}" for name in color_names(quantizer.palette_)]
     return np.asarray(names, dtype=object)
@@ -170,15 +176,22 @@ class Encoding:
     """How one ``encode`` option turns labels into output and back."""
 
     encode: Callable  # (labels (n_rows, pixels_per_row), palette in X's dtype)
-    decode: Callable  # (fitted quantizer, X) -> labels (n_rows, pixels_per_row)
+    # (X, FittedPalette, pixels_per_row) -> labels (n_rows, pixels_per_row)
+    decode: Callable
     feature_names: Callable  # (fitted quantizer, input_features) -> names
     preserves_dtype: tuple = ()
+    # inverse_transform's input is pixels, validated as transform's is.
+    decodes_pixels: bool = False
 
 
 ENCODINGS = {
     "index": Encoding(_encode_index, _decode_index, _names_per_pixel),
     "color": Encoding(
-        _encode_color, _decode_color, _names_as_input, ("float64", "float32")
+        _encode_color,
+        _decode_color,
+        _names_as_input,
+        ("float64", "float32"),
+        decodes_pixels=True,
     ),
     "onehot": Encoding(_encode_onehot, _decode_onehot, _names_per_pixel_and_color),
     "histogram": Encoding(

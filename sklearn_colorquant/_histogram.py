@@ -9,6 +9,7 @@ from sklearn.utils.validation import check_is_fitted
 from ._batch import fit_shared_quantizer
 from ._encodings import color_names, label_counts, shares
 from ._image import image_labels
+from ._palette import fitted_palette
 from ._quantizer import ColorQuantizer
 
 
@@ -197,7 +198,9 @@ class ColorHistogram(TransformerMixin, BaseEstimator):
 def _visible_counts(image, quantizer):
     """Pixels of each palette color in ``image``, shape (1, n_colors); fully
     transparent pixels take the index past the palette and are not counted."""
-    labels = image_labels(image, quantizer)
+    labels = image_labels(
+        image, fitted_palette(quantizer), n_threads=quantizer.n_threads
+    )
     return label_counts(labels[None, :], quantizer.n_colors_ + 1)[:, :-1]
 
 

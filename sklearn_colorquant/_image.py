@@ -1,13 +1,18 @@
-"""Image-level helpers: quantize ``(H, W, C)`` images and ``(N, H, W, C)`` batches."""
+"""Image-level helpers: quantize ``(H, W, C)`` images and ``(N, H, W, C)`` batches.
+
+The public functions take and give ``ColorQuantizer`` objects; what they run
+works on a ``FittedPalette`` and needs no scikit-learn, so that the command line
+runs it directly.
+"""
 
 import numpy as np
-from sklearn.utils.validation import check_is_fitted
 
 from . import _threads
-from ._assign import palette_colors
-from ._color_spaces import from_unit, to_unit, to_working
+from ._color_spaces import color_space_of
 from ._dither import dither_labels
-from ._quantizer import ColorQuantizer
+from ._encodings import index_dtype
+from ._learn import learn_palette
+from ._palette import fitted_palette
 
 
 def quantize_image(
@@ -68,8 +73,10 @@ def quantize_image(
     >>> len({tuple(color) for color in quantized.reshape(-1, 3)}) <= 16
     True
     """
+    from ._quantizer import ColorQuantizer
+
     image = np.asarray(image)
-    quantizer = fit_image_quantizer(image, n_colors, **params)
+    quantizer = fit_pixels(ColorQuantizer(n_colors, **params), _image_pixels(image))
     quantized = apply_palette(
         image,
         quantizer,
@@ -103,8 +110,10 @@ def apply_palette(
         scale of the pattern.
     return_indices : bool, default=False
         Return the palette index of each pixel, shape ``image.shape[:-1]``
-        (``(H, W)`` for a grayscale image), instead of the colors. In an RGBA
-        image, fully transparent pixels get the index ``quantizer.n_colors_``.
+        (``(H, W)`` for a grayscale image), instead of the colors, in the
+        smallest unsigned dtype that holds them (uint8 up to 256 colors, as
+        ``transform`` gives them). In an RGBA image, fully transparent pixels get
+        the index ``quantizer.n_colors_``.
 
     Returns
     -------
@@ -127,56 +136,64 @@ def apply_palette(
     (True, True)
     """
     image = np.asarray(image)
-    quantizer = _palette_quantizer(quantizer)
-    labels = image_labels(image, quantizer, dither, dither_strength)
+    _image_pixels(image)  # the shape, checked before the palette
+    palette = fitted_palette(quantizer)
+    n_threads = getattr(quantizer, "n_threads", None)
+    labels = image_labels(image, palette, dither, dither_strength, n_threads)
     if return_indices:
         return labels.reshape(image.shape[:-1] if image.ndim > 2 else image.shape)
-    palette = image_palette(quantizer, image.dtype)
-    return palette_colors(palette, labels).reshape(image.shape)
+    return image_colors(palette, image.dtype)[labels].reshape(image.shape)
 
 
-def image_labels(image, quantizer, dither=None, dither_strength=1.0):
+def image_labels(image, palette, dither=None, dither_strength=1.0, n_threads=None):
     """Palette index of every pixel of ``image`` (any layout that
     :func:`apply_palette` takes), flat, every pixel checked first; in RGBA, fully
-    transparent pixels take the index ``quantizer.n_colors_``."""
-    pixels = _image_pixels(image)
-    check_is_fitted(quantizer)
-    pixels = quantizer._checked_pixels(pixels)
+    transparent pixels take the index ``palette.n_colors``. In the smallest
+    unsigned dtype that holds that index: a large image's labels cost a byte a
+    pixel. At most ``n_threads`` threads."""
+    pixels = palette.check(_image_pixels(image), name="The image")
     if pixels.shape[1] == 4:
-        _check_rgba(quantizer.color_space)
-    if dither is None:
-        labels = quantizer._pixel_labels(pixels).astype(np.intp)
-    else:
-        labels = _dithered_labels(image, pixels, quantizer, dither, dither_strength)
+        palette.color_space.check_alpha()
+    with _threads.limit(n_threads):
+        if dither is None:
+            labels = palette.labels(pixels)
+        else:
+            labels = _dithered_labels(image, pixels, palette, dither, dither_strength)
+    labels = labels.astype(index_dtype(palette.n_colors + 1), copy=False)
     if pixels.shape[1] == 4:
         # Fully transparent pixels take the transparent color past the palette.
-        labels[pixels[:, 3] == 0] = quantizer.n_colors_
+        labels[pixels[:, 3] == 0] = palette.n_colors
     return labels
 
 
-def _palette_quantizer(quantizer):
-    """``quantizer``; for a palette array, a quantizer of its colors in its order."""
-    if quantizer is None or hasattr(quantizer, "fit"):
-        return quantizer
-    palette = np.asarray(quantizer)
-    if palette.ndim == 2 and palette.dtype.kind in "biuf":
-        return ColorQuantizer(codebook=palette).fit(palette)
-    return quantizer
+def fit_image_palette(image, n_colors, **options):
+    """A ``FittedPalette`` learned from the visible pixels of ``image``, with the
+    options of :func:`~sklearn_colorquant._learn.learn_palette`."""
+    return learn_visible_palette(_image_pixels(image), n_colors, **options)
 
 
-def fit_image_quantizer(image, n_colors, **params):
-    """A :class:`ColorQuantizer` fitted on the visible pixels of ``image``."""
-    return fit_pixels(ColorQuantizer(n_colors, **params), _image_pixels(image))
+def learn_visible_palette(pixels, n_colors, **options):
+    """A ``FittedPalette`` learned from the visible ones of ``pixels`` (one per
+    row), with the options of :func:`~sklearn_colorquant._learn.learn_palette`."""
+    if pixels.shape[1] == 4:
+        pixels = checked_visible_pixels(pixels, options.get("color_space", "rgb"))
+    return learn_palette(pixels, n_colors, **options).palette
 
 
 def fit_pixels(quantizer, pixels):
-    """``quantizer`` fitted on the visible ones of ``pixels`` (one per row)."""
+    """``quantizer`` (a ColorQuantizer) fitted on the visible ones of ``pixels``
+    (one per row)."""
     if pixels.shape[1] == 4:
-        _check_rgba(quantizer.color_space)
-        pixels = visible_pixels(pixels)
-        if not len(pixels):
-            raise ValueError("Every pixel of the image is fully transparent.")
+        pixels = checked_visible_pixels(pixels, quantizer.color_space)
     return quantizer.fit(pixels)
+
+
+def checked_visible_pixels(pixels, space):
+    color_space_of(space).check_alpha()
+    pixels = visible_pixels(pixels)
+    if not len(pixels):
+        raise ValueError("Every pixel of the image is fully transparent.")
+    return pixels
 
 
 def visible_pixels(pixels):
@@ -185,38 +202,27 @@ def visible_pixels(pixels):
     return pixels[pixels[:, 3] > 0] if pixels.shape[1] == 4 else pixels
 
 
-def image_palette(quantizer, dtype):
-    """The quantizer's palette as data of ``dtype``; for RGBA, followed by the fully
+def image_colors(palette, dtype):
+    """The palette's colors as data of ``dtype``; for RGBA, followed by the fully
     transparent color that transparent pixels take."""
-    palette = from_unit(to_unit(quantizer.palette_, quantizer.palette_.dtype), dtype)
-    if palette.shape[1] == 4:
-        _check_rgba(quantizer.color_space)
-        palette = np.concatenate([palette, np.zeros((1, 4), dtype=palette.dtype)])
-    return palette
+    colors = palette.colors_as(dtype)
+    if colors.shape[1] == 4:
+        palette.color_space.check_alpha()
+        colors = np.concatenate([colors, np.zeros((1, 4), dtype=colors.dtype)])
+    return colors
 
 
-def _dithered_labels(image, pixels, quantizer, method, strength):
+def _dithered_labels(image, pixels, palette, method, strength):
     # Image by image, in the working space.
     spatial = image.shape[:2] if image.ndim <= 3 else image.shape[1:3]
-    if quantizer.color_space == "rgb" and pixels.dtype == np.uint8:
-        # The working space of uint8 RGB is the data itself: no float copy.
+    space = palette.color_space
+    if space.data_as_working and pixels.dtype == np.uint8:
+        # The working space of uint8 data is the data itself: no float copy.
         working = pixels
     else:
-        working = to_working(pixels, pixels.dtype, quantizer.color_space)
+        working = space.to_working(pixels, pixels.dtype)
     images = working.reshape(-1, *spatial, pixels.shape[1])
-    centers = quantizer.cluster_centers_
-    with _threads.limit(quantizer.n_threads):
-        labels = dither_labels(images, centers, quantizer.color_space, method, strength)
-    return labels.reshape(-1)
-
-
-def _check_rgba(color_space):
-    if color_space != "rgb":
-        raise ValueError(
-            "RGBA images are quantized with color_space='rgb' (alpha is a fourth "
-            f"channel), got color_space={color_space!r}. Drop the alpha channel to "
-            "use a perceptual space."
-        )
+    return dither_labels(images, palette.centers, space, method, strength).reshape(-1)
 
 
 def _image_pixels(image):
@@ -224,6 +230,11 @@ def _image_pixels(image):
     if image.ndim == 2:
         return image.reshape(-1, 1)
     if image.ndim in (3, 4):
+        if image.shape[-1] == 0:
+            raise ValueError(
+                f"The image has no channels (shape {image.shape}): its last axis "
+                "holds the channels, 1 (gray), 3 (RGB) or 4 (RGBA)."
+            )
         return image.reshape(-1, image.shape[-1])
     raise ValueError(
         f"Expected an image of shape (H, W), (H, W, C) or a batch (N, H, W, C), got "

@@ -132,9 +132,7 @@ def _lloyd(level, centers, max_iter, tolerance, n_fixed=0):
     centers = np.array(centers, dtype=np.float64, order="C")
     n_centers = len(centers)
     n_cells = len(grid.cell_lows)
-    state = kernels.LloydState(
-        centers, n_points, n_cells, min(n_centers, _MAX_LISTED)
-    )
+    state = kernels.LloydState(centers, n_points, n_cells, min(n_centers, _MAX_LISTED))
     cells = (grid.cell_starts, grid.cell_lows, grid.cell_size)
     labels, upper, shift = state.labels, state.upper, state.shift
     by_first = np.arange(n_centers)

@@ -1,41 +1,31 @@
-"""The ColorQuantizer estimator."""
+"""The ColorQuantizer estimator: scikit-learn's face over the compiled core."""
 
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import (
     _check_sample_weight,
-    check_array,
     check_is_fitted,
     validate_data,
 )
 
 from . import _threads
-from ._assign import PaletteIndex, build_grid, nearest_center
-from ._codebooks import CODEBOOK_NAMES, learn_centers
-from ._color_spaces import (
-    COLOR_SPACES,
-    check_color_range,
-    check_palette_scale,
-    from_unit,
-    from_working,
-    to_unit,
-    to_working,
-)
+from ._assign import nearest_center
+from ._codebooks import CODEBOOKS
+from ._color_spaces import COLOR_SPACES, color_space_of
 from ._distinct import distinct_colors
 from ._encodings import ENCODINGS
-from ._kmeans import smallest_kmeans
-from ._targets import QualityTarget
+from ._learn import learn_palette
 
-# Sorting the palette by use moves pixels equally near two colors to the lower
-# index; the first sort settles it in practice, a few more allow for such ties.
-_MAX_REORDERS = 3
-# Below this, a difference of coordinates may square to 0 (float64 underflow).
-_TINY = 1e-140
+
+class _Count(Interval):
+    """An interval of whole numbers that refuses booleans: ``True`` is an
+    ``Integral`` to Python, and would be a palette of one color."""
+
+    def is_satisfied_by(self, val):
+        return not isinstance(val, (bool, np.bool_)) and super().is_satisfied_by(val)
 
 
 class ColorQuantizer(TransformerMixin, BaseEstimator):
@@ -223,22 +213,22 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        "n_colors": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "n_colors": [_Count(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "codebook": [
-            StrOptions(set(CODEBOOK_NAMES)),
+            StrOptions(set(CODEBOOKS)),
             HasMethods(["fit"]),
             "array-like",
         ],
         "fixed_colors": ["array-like", None],
         "color_space": [StrOptions(set(COLOR_SPACES))],
-        "n_channels": [Interval(Integral, 1, None, closed="left"), None],
+        "n_channels": [_Count(Integral, 1, None, closed="left"), None],
         "encode": [StrOptions(set(ENCODINGS))],
-        "subsample": [Interval(Integral, 1, None, closed="left"), None],
-        "max_colors": [Interval(Integral, 1, None, closed="left")],
+        "subsample": [_Count(Integral, 1, None, closed="left"), None],
+        "max_colors": [_Count(Integral, 1, None, closed="left")],
         "min_psnr": [Interval(Real, 0, None, closed="neither"), None],
         "max_delta_e": [Interval(Real, 0, None, closed="neither"), None],
         "random_state": ["random_state"],
-        "n_threads": [Interval(Integral, 1, None, closed="left"), None],
+        "n_threads": [_Count(Integral, 1, None, closed="left"), None],
     }
 
     def __init__(
@@ -313,84 +303,26 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
         X = validate_data(self, X, dtype="numeric")
         weights = self._pixel_weights(sample_weight, X)
         with _threads.limit(self.n_threads):
-            return self._fit(X, weights)
-
-    def _fit(self, X, weights):
-        pixels = self._pixels(X)
-        random_state = check_random_state(self.random_state)
-        if self.subsample is not None and len(pixels) > self.subsample:
-            chosen = random_state.choice(len(pixels), self.subsample, replace=False)
-            pixels = pixels[chosen]
-            weights = None if weights is None else weights[chosen]
-        colors, counts = distinct_colors(pixels, weights=weights)
-        if weights is not None:
-            colors, counts = colors[counts > 0], counts[counts > 0]
-        working_colors = to_working(colors, X.dtype, self.color_space)
-        # One grid over the colors, for the codebook and the search below.
-        grid = build_grid(working_colors)
-
-        self._check_targets(pixels.shape[1])
-        fixed = _is_fixed_palette(self.codebook)
-        reserved = self._check_fixed_colors(X.dtype, pixels.shape[1])
-        if fixed:
-            palette, n_iter = self._check_fixed_palette(X.dtype, pixels.shape[1]), 0
-        else:
-            reserved_working = to_working(reserved, X.dtype, self.color_space)
-            if self.n_colors == "auto":
-                centers, n_iter = self._centers_meeting_targets(
-                    colors, counts, working_colors, random_state, reserved_working
-                )
-            else:
-                centers, n_iter = self._learned_centers(
-                    counts,
-                    working_colors,
-                    random_state,
-                    X.dtype,
-                    reserved_working,
-                    grid,
-                )
-            palette = from_unit(from_working(centers, self.color_space), X.dtype)
-            # Reserved colors are kept as given, not as their round trip through
-            # the working space, and first, so that learned copies of them go.
-            palette = np.concatenate([reserved, palette[len(reserved) :]])
-            palette = self._distinguishable(_unique_rows(palette), X.dtype)
-
-        # The centers are the palette as stored, so that a pixel equal to a
-        # palette color maps to that color exactly.
-        centers = to_working(palette, X.dtype, self.color_space)
-        labels, distances, tied = nearest_center(
-            working_colors, centers, grid, ties=True
-        )
-        for reorders in range(_MAX_REORDERS + 1):
-            usage = np.bincount(labels, weights=counts, minlength=len(palette))
-            order = _most_used_first(palette, usage, len(reserved))
-            if (
-                fixed
-                or reorders == _MAX_REORDERS
-                or np.array_equal(order, np.arange(len(palette)))
-            ):
-                break
-            palette = palette[order]
-            centers = to_working(palette, X.dtype, self.color_space)
-            # Colors keep their palette color under its new index, except those
-            # as near another one: searched again, so that ties still go to the
-            # lowest index, as in every lookup.
-            labels = np.argsort(order)[labels]
-            if tied.any():
-                # On a grid even when few: the kernel that searches every color.
-                again = working_colors[tied]
-                labels[tied] = nearest_center(again, centers, build_grid(again))[0]
-
-        self.palette_ = palette
-        self.cluster_centers_ = centers
-        self.n_colors_ = len(palette)
-        self._palette_index = PaletteIndex(centers, self.color_space)
-        self._palette_index.prepare(colors, labels)
-        self.palette_frequencies_ = usage / usage.sum()
-        # A plain weighted sum, not np.dot: BLAS threads left spinning would slow
-        # the compiled loops of the next call (see _color_spaces).
-        self.inertia_ = float(np.sum(counts * distances))
-        self.n_iter_ = int(n_iter)
+            learned = learn_palette(
+                self._pixel_rows(X),
+                self.n_colors,
+                weights=weights,
+                codebook=self.codebook,
+                color_space=self.color_space,
+                fixed_colors=self.fixed_colors,
+                subsample=self.subsample,
+                max_colors=self.max_colors,
+                min_psnr=self.min_psnr,
+                max_delta_e=self.max_delta_e,
+                random_state=self.random_state,
+            )
+        self._fitted_palette = learned.palette
+        self.palette_ = learned.palette.palette
+        self.cluster_centers_ = learned.palette.centers
+        self.n_colors_ = learned.palette.n_colors
+        self.palette_frequencies_ = learned.frequencies
+        self.inertia_ = learned.inertia
+        self.n_iter_ = learned.n_iter
         return self
 
     def transform(self, X):
@@ -437,8 +369,9 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
         array(['colorquantizer_#f80200', 'colorquantizer_#0000f7'], dtype=object)
         """
         check_is_fitted(self)
+        self._validate_params()
         X = self._validated(X)
-        return self._encoded(self._labels(X), X.dtype)
+        return self._fitted_palette.encoded(self._labels(X), X.dtype, self.encode)
 
     def inverse_transform(self, X):
         """Turn palette indices back into colors.
@@ -467,7 +400,12 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
         array([  0,   0, 250], dtype=uint8)
         """
         check_is_fitted(self)
-        labels = ENCODINGS[self.encode].decode(self, X)
+        self._validate_params()
+        encoding = ENCODINGS[self.encode]
+        if encoding.decodes_pixels:
+            X = self._validated(X)
+        with _threads.limit(self.n_threads):
+            labels = encoding.decode(X, self._fitted_palette, self._pixels_per_row())
         return ENCODINGS["color"].encode(labels, self.palette_)
 
     def score(self, X, y=None):
@@ -505,7 +443,7 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
         _reject_image_arrays(X)
         X = validate_data(self, X, dtype="numeric", reset=False)
         colors, counts = distinct_colors(self._pixels(X))
-        working = to_working(colors, X.dtype, self.color_space)
+        working = color_space_of(self.color_space).to_working(colors, X.dtype)
         with _threads.limit(self.n_threads):
             _, distances = nearest_center(working, self.cluster_centers_)
         return -float(np.average(distances, weights=counts))
@@ -537,6 +475,7 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
         array(['colorquantizer0'], dtype=object)
         """
         check_is_fitted(self)
+        self._validate_params()
         return ENCODINGS[self.encode].feature_names(self, input_features)
 
     def __sklearn_tags__(self):
@@ -544,7 +483,8 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
         encoding = ENCODINGS.get(self.encode, ENCODINGS["index"])
         tags.transformer_tags.preserves_dtype = list(encoding.preserves_dtype)
         # The perceptual spaces read RGB values, which cannot be negative.
-        tags.input_tags.positive_only = self.color_space != "rgb"
+        space = COLOR_SPACES.get(self.color_space, COLOR_SPACES["rgb"])
+        tags.input_tags.positive_only = not space.any_channels
         return tags
 
     def _channels(self):
@@ -553,8 +493,8 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
     def _pixels_per_row(self):
         return self.n_features_in_ // self._channels()
 
-    def _pixels(self, X):
-        """The pixels of ``X``, one per row, checked for the color space."""
+    def _pixel_rows(self, X):
+        """The pixels of validated rows ``X``, one per row."""
         channels = self._channels()
         if X.shape[1] % channels:
             raise ValueError(
@@ -564,8 +504,13 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
                 "images.reshape(n_images, -1) gives; use n_channels=None when each "
                 "row is one color."
             )
-        pixels = X.reshape(-1, channels)
-        check_color_range(pixels, self.color_space)
+        return X.reshape(-1, channels)
+
+    def _pixels(self, X):
+        """The pixels of validated rows ``X``, one per row, checked for the
+        color space."""
+        pixels = self._pixel_rows(X)
+        color_space_of(self.color_space).check_range(pixels)
         return pixels
 
     def _pixel_weights(self, sample_weight, X):
@@ -591,193 +536,10 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
     def _labels(self, X):
         """Palette index of each pixel of validated rows ``X``, shape (n_samples,
         pixels_per_row)."""
-        return self._pixel_labels(self._pixels(X)).reshape(len(X), -1)
-
-    def _checked_pixels(self, pixels):
-        """``pixels``, one per row, checked whole: numeric, finite, with the
-        palette's channels and in the color space's range."""
-        pixels = check_array(pixels, dtype="numeric", input_name="X")
-        channels = self.palette_.shape[1]
-        if pixels.shape[1] != channels:
-            raise ValueError(
-                f"The pixels have {pixels.shape[1]} channel(s) but the palette has "
-                f"{channels}; pass images with {channels} channel(s)."
-            )
-        check_color_range(pixels, self.color_space)
-        return pixels
-
-    def _pixel_labels(self, pixels):
-        """Palette index of each of ``pixels`` (checked, one per row): the one
-        path from pixels to labels, for ``transform``, the image helpers and the
-        Dask blocks."""
+        pixels = self._fitted_palette.check(self._pixel_rows(X))
         with _threads.limit(self.n_threads):
-            return self._palette_index.labels(pixels)
-
-    def _encoded(self, labels, dtype):
-        """Labels of shape (n_samples, pixels_per_row) as ``encode`` asks, colors
-        in ``dtype``: the one place that shapes ``transform``'s output."""
-        palette = from_unit(self._unit_palette(), dtype)
-        return ENCODINGS[self.encode].encode(labels, palette)
-
-    def _unit_palette(self):
-        return to_unit(self.palette_, self.palette_.dtype)
-
-    def _learned_centers(
-        self, counts, working_colors, random_state, dtype, reserved, grid
-    ):
-        """Centers of ``n_colors`` colors learned by the codebook (working space),
-        the ``reserved`` ones first."""
-        n_distinct = len(working_colors)
-        if len(reserved) == self.n_colors:
-            return reserved, 0
-        if n_distinct > self.n_colors:
-            return learn_centers(
-                self.codebook,
-                working_colors,
-                counts,
-                self.n_colors,
-                random_state,
-                lambda init: to_working(init, dtype, self.color_space),
-                fixed=reserved if len(reserved) else None,
-                grid=grid,
-            )
-        if n_distinct < self.n_colors:
-            warnings.warn(
-                f"The data has {n_distinct} distinct colors, fewer than "
-                f"n_colors={self.n_colors}; the palette holds those {n_distinct} "
-                "colors.",
-                UserWarning,
-            )
-        return np.concatenate([reserved, working_colors]), 0
-
-    def _distinguishable(self, palette, dtype):
-        """``palette`` without the colors that a squared distance cannot tell from
-        an earlier one (it underflows to 0 between subnormal values), with the
-        fewer-colors warning: otherwise both would claim the same pixels."""
-        centers = to_working(palette, dtype, self.color_space)
-        kept = _told_apart(centers)
-        if kept.all():
-            return palette
-        warnings.warn(
-            f"{len(palette) - kept.sum()} palette color(s) differ from another by "
-            "so little (subnormal values) that no squared distance tells them "
-            f"apart; the palette holds the {kept.sum()} others.",
-            UserWarning,
-        )
-        return palette[kept]
-
-    def _centers_meeting_targets(
-        self, colors, counts, working_colors, random_state, reserved
-    ):
-        """Centers of about the smallest palette that meets the targets, the
-        ``reserved`` ones first."""
-        if len(colors) <= 2:
-            return np.concatenate([reserved, working_colors]), 0
-        target = QualityTarget(
-            colors,
-            counts,
-            self.color_space,
-            self.min_psnr,
-            self.max_delta_e,
-            random_state,
-        )
-        centers, met, n_iter = smallest_kmeans(
-            working_colors,
-            counts,
-            target,
-            min(self.max_colors, len(colors) - 1),
-            random_state,
-            fixed=reserved,
-        )
-        if not met:
-            warnings.warn(
-                f"No palette of up to max_colors={self.max_colors} colors meets "
-                f"min_psnr={self.min_psnr} and max_delta_e={self.max_delta_e}; "
-                "the palette holds the largest size tried. Raise max_colors "
-                "or relax the target.",
-                UserWarning,
-            )
-        return centers, n_iter
-
-    def _check_targets(self, n_channels):
-        has_target = self.min_psnr is not None or self.max_delta_e is not None
-        if self.n_colors != "auto":
-            if has_target:
-                raise ValueError(
-                    "min_psnr and max_delta_e choose the palette size: set "
-                    "n_colors='auto' to use them."
-                )
-            return
-        if not has_target:
-            raise ValueError(
-                "n_colors='auto' needs a quality target: set min_psnr (dB) or "
-                "max_delta_e (mean CIEDE2000), or give n_colors as an integer."
-            )
-        if not (isinstance(self.codebook, str) and self.codebook == "kmeans"):
-            raise ValueError(
-                f"n_colors='auto' grows a k-means palette: it needs "
-                f"codebook='kmeans', got codebook={self.codebook!r}."
-            )
-        if self.max_delta_e is not None and n_channels != 3:
-            raise ValueError(
-                "max_delta_e compares RGB colors and needs 3 channels, got "
-                f"{n_channels}."
-            )
-
-    def _check_fixed_colors(self, dtype, n_channels):
-        """The reserved colors in the data's dtype, shape (n_reserved, n_channels)."""
-        if self.fixed_colors is None:
-            return np.empty((0, n_channels), dtype=dtype)
-        if _is_fixed_palette(self.codebook):
-            raise ValueError(
-                "fixed_colors reserves colors in a learned palette, and codebook is "
-                "a fixed palette already: put the colors in that palette instead."
-            )
-        colors = check_array(
-            self.fixed_colors, dtype="numeric", input_name="fixed_colors"
-        )
-        if colors.shape[1] != n_channels:
-            raise ValueError(
-                f"fixed_colors has {colors.shape[1]} channel(s) per color but the "
-                f"data has {n_channels}; pass an array of shape (k, {n_channels})."
-            )
-        limit = self.max_colors if self.n_colors == "auto" else self.n_colors
-        if len(colors) > limit:
-            name = "max_colors" if self.n_colors == "auto" else "n_colors"
-            raise ValueError(
-                f"fixed_colors reserves {len(colors)} colors, more than "
-                f"{name}={limit}: raise {name} or reserve fewer."
-            )
-        try:
-            check_palette_scale(colors, dtype)
-        except ValueError as error:
-            raise ValueError(
-                str(error).replace("The fixed palette", "fixed_colors")
-            ) from None
-        check_color_range(colors, self.color_space, dtype)
-        return _unique_rows(from_unit(to_unit(colors, dtype), dtype))
-
-    def _check_fixed_palette(self, dtype, n_channels):
-        shape = np.shape(self.codebook)
-        if len(shape) != 2 or shape[0] == 0:
-            raise ValueError(
-                "A fixed palette (codebook) must be an array of shape (k, n_channels) "
-                f"with k >= 1, got shape {shape}."
-            )
-        palette = check_array(self.codebook, dtype="numeric", input_name="codebook")
-        if palette.shape[1] != n_channels:
-            raise ValueError(
-                f"The fixed palette has {palette.shape[1]} channel(s) per color but "
-                f"the data has {n_channels}; pass a palette of shape (k, {n_channels})."
-            )
-        if palette.dtype.kind != "f" and np.dtype(dtype).kind == "f":
-            raise ValueError(
-                f"The fixed palette has integer dtype {palette.dtype} but the data is "
-                f"{np.dtype(dtype)}; give the palette in the data's scale, as floats."
-            )
-        check_palette_scale(palette, dtype)
-        check_color_range(palette, self.color_space, dtype)
-        return from_unit(to_unit(palette, dtype), dtype)
+            labels = self._fitted_palette.labels(pixels)
+        return labels.reshape(len(X), -1)
 
 
 def _reject_image_arrays(X):
@@ -789,41 +551,3 @@ def _reject_image_arrays(X):
             "use quantize_image; pass a batch of shape (N, H, W, C) as "
             "images.reshape(N, -1) with n_channels=C."
         )
-
-
-def _is_fixed_palette(codebook):
-    return not isinstance(codebook, str) and not hasattr(codebook, "fit")
-
-
-def _unique_rows(palette):
-    """``palette`` without repeated colors, in order of first appearance."""
-    _, first = np.unique(palette, axis=0, return_index=True)
-    return palette[np.sort(first)]
-
-
-def _told_apart(centers):
-    """Mask of the centers that no earlier center is at squared distance 0 from.
-
-    Distinct floats can only be that close when each coordinate is equal or both
-    are tiny, so only centers equal in their other coordinates are compared.
-    """
-    kept = np.ones(len(centers), dtype=bool)
-    tiny = np.abs(centers) < _TINY
-    _, group, sizes = np.unique(
-        np.where(tiny, 0.0, centers), axis=0, return_inverse=True, return_counts=True
-    )
-    for shared in np.flatnonzero(sizes > 1):
-        members = np.flatnonzero(group.ravel() == shared)
-        for position, i in enumerate(members):
-            later = members[position + 1 :]
-            same = np.sum((centers[later] - centers[i]) ** 2, axis=1) == 0
-            kept[later[same & kept[i]]] = False
-    return kept
-
-
-def _most_used_first(palette, usage, n_reserved=0):
-    """The order of ``palette``: its first ``n_reserved`` colors as they are,
-    then the others by decreasing ``usage``, ties by color value."""
-    learned = palette[n_reserved:]
-    by_use = np.lexsort((*learned.T[::-1], -usage[n_reserved:]))
-    return np.concatenate([np.arange(n_reserved), n_reserved + by_use])

@@ -1,11 +1,10 @@
 """Quality targets for choosing the palette size: does a palette meet them?"""
 
 import numpy as np
-from skimage.color import rgb2lab
 
 from . import _target_kernels
 from ._assign import build_grid, nearest_center
-from ._color_spaces import from_unit, from_working, to_unit, to_working
+from ._color_spaces import from_unit, to_unit
 from ._threads import run_blocks
 from .metrics import _psnr_from_unit_mse
 
@@ -29,7 +28,7 @@ class QualityTarget:
         Distinct colors of the data, in the data's dtype.
     counts : ndarray of shape (n_colors,)
         Their pixel counts.
-    color_space : str
+    color_space : ColorSpace
         Working color space of the centers to check.
     min_psnr, max_delta_e : float or None
         The targets: PSNR in dB of the data's RGB values at least ``min_psnr``,
@@ -58,8 +57,8 @@ class QualityTarget:
         space), on the sample or, if ``final``, on every color; NaN where no
         target asks for it."""
         colors, weights, working, grid, lab = self._all if final else self._sample
-        palette = from_unit(from_working(centers, self.color_space), self.dtype)
-        palette_working = to_working(palette, self.dtype, self.color_space)
+        palette = from_unit(self.color_space.from_working(centers), self.dtype)
+        palette_working = self.color_space.to_working(palette, self.dtype)
         labels, _ = nearest_center(working, palette_working, grid)
         quantized = to_unit(palette, self.dtype)[labels]
         psnr = delta_e = np.nan
@@ -68,6 +67,8 @@ class QualityTarget:
             mse = np.average(squared, weights=weights)
             psnr = _psnr_from_unit_mse(mse)
         if self.max_delta_e is not None:
+            from skimage.color import rgb2lab
+
             palette_lab = rgb2lab(to_unit(palette, self.dtype))
             delta_e = _mean_delta_e_2000(lab, palette_lab, labels, weights)
         return np.array([psnr, delta_e])
@@ -94,9 +95,13 @@ class QualityTarget:
         return self.shortfall(measured, allowance) <= 0
 
     def _evaluation_set(self, colors, weights):
-        working = to_working(colors, self.dtype, self.color_space)
+        working = self.color_space.to_working(colors, self.dtype)
         unit = to_unit(colors, self.dtype)
-        lab = rgb2lab(unit) if self.max_delta_e is not None else None
+        lab = None
+        if self.max_delta_e is not None:
+            from skimage.color import rgb2lab
+
+            lab = rgb2lab(unit)
         return unit, weights, working, build_grid(working), lab
 
 

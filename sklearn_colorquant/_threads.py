@@ -209,14 +209,20 @@ def _caller_limit():
         cpus = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         cpus = os.cpu_count() or 1
-    try:
-        # scikit-learn's own reading of threadpoolctl's and joblib's limits.
+    if "sklearn" in sys.modules:
+        # scikit-learn's own reading of threadpoolctl's and joblib's limits;
+        # without scikit-learn loaded (the command line), its OpenMP runtime is
+        # not either, and the environment holds the only limit there can be.
         from sklearn.utils._openmp_helpers import _openmp_effective_n_threads
 
-        cpus = min(cpus, _openmp_effective_n_threads(only_physical_cores=False))
-    except ImportError:
-        pass
-    return cpus
+        return min(cpus, _openmp_effective_n_threads(only_physical_cores=False))
+    return min(cpus, _environment_limit() or cpus)
+
+
+def _environment_limit():
+    """``OMP_NUM_THREADS`` as OpenMP reads it (its first number), or None."""
+    value = os.environ.get("OMP_NUM_THREADS", "").split(",")[0].strip()
+    return int(value) if value.isdigit() and int(value) > 0 else None
 
 
 def _nested():
@@ -224,11 +230,12 @@ def _nested():
     if getattr(_local, "helper", False):
         return True
     if threading.current_thread() is not threading.main_thread():
-        from joblib.parallel import get_active_backend
-
         # joblib's worker threads run their tasks with a nested backend; its
         # worker processes get OMP_NUM_THREADS instead (see ``_caller_limit``).
-        if getattr(get_active_backend()[0], "nesting_level", 0):
+        joblib_parallel = sys.modules.get("joblib.parallel")
+        if joblib_parallel is not None and getattr(
+            joblib_parallel.get_active_backend()[0], "nesting_level", 0
+        ):
             return True
         distributed = sys.modules.get("distributed")
         if distributed is not None:

@@ -9,7 +9,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, TransformerMixin, clone
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
-from sklearn.utils.validation import check_array, check_is_fitted
+from sklearn.utils.validation import check_is_fitted
 
 try:
     import dask
@@ -22,9 +22,10 @@ except ImportError as error:  # pragma: no cover - the extra is installed in CI
 
 from . import _threads
 from ._assign import palette_colors
-from ._color_spaces import check_color_range
+from ._color_spaces import color_space_of
 from ._distinct import distinct_colors, pack_uint8, summed_by_key, unpack_uint8
 from ._encodings import ENCODINGS, index_dtype, label_counts, onehot_labels, shares
+from ._palette import checked_pixels, fitted_palette
 from ._quantizer import ColorQuantizer
 
 __all__ = ["DaskColorQuantizer"]
@@ -203,47 +204,56 @@ class DaskColorQuantizer(MetaEstimatorMixin, TransformerMixin, BaseEstimator):
         """  # noqa: E501
         check_is_fitted(self)
         X, channels = self._checked(X, self.estimator_)
-        estimator = dask.delayed(self.estimator_, pure=True)
+        # What the blocks need of the quantizer: its fitted palette.
+        fitted = fitted_palette(self.estimator_)
+        palette = dask.delayed(fitted, pure=True)
+        encode = self.estimator_.encode
         if X.ndim == 2:
             # Rows are whole in every chunk: each chunk is encoded as transform
             # encodes rows, to the width and type an empty block shows.
             per_row = X.shape[1] // channels
-            empty = self.estimator_._encoded(
-                np.zeros((0, per_row), dtype=np.intp), X.dtype
+            empty = fitted.encoded(
+                np.zeros((0, per_row), dtype=np.intp), X.dtype, encode
             )
             return X.map_blocks(
                 _encoded_rows,
-                estimator,
+                palette,
                 channels,
+                encode,
                 chunks=(X.chunks[0], (empty.shape[1],)),
                 dtype=empty.dtype,
                 meta=empty,
             )
-        if self.estimator_.encode == "histogram":
-            return self._image_histograms(X, channels, estimator)
-        if self.estimator_.encode == "onehot":
+        if encode == "histogram":
+            return self._image_histograms(X, channels, palette)
+        if encode == "onehot":
             raise ValueError(
                 "encode='onehot' makes one sparse row per row of pixels, and an "
                 f"array of shape {X.shape} holds images. Pass rows, "
                 "images.reshape(N, -1) with the estimator's n_channels set, or use "
                 "encode='index' or 'histogram' for images."
             )
-        if self.estimator_.encode == "color":
+        if encode == "color":
             return X.map_blocks(
                 _encoded_pixels,
-                estimator,
+                palette,
                 channels,
+                encode,
                 (channels,),
                 dtype=X.dtype,
                 meta=X._meta,
             )
         return X.map_blocks(
             _encoded_pixels,
-            estimator,
+            palette,
             channels,
+            encode,
             (),
             drop_axis=X.ndim - 1,
             dtype=index_dtype(self.n_colors_),
+            # Given, not worked out by a call on empty blocks: the palette is a
+            # Delayed argument, which such a call cannot use.
+            meta=np.empty((0,) * (X.ndim - 1), dtype=index_dtype(self.n_colors_)),
         )
 
     def inverse_transform(self, X):
@@ -278,7 +288,8 @@ class DaskColorQuantizer(MetaEstimatorMixin, TransformerMixin, BaseEstimator):
         if encode == "color":
             return self.transform(X)
         if encode == "histogram":
-            ENCODINGS[encode].decode(self.estimator_, X)  # raises: no positions
+            # Raises: histograms keep no positions.
+            ENCODINGS[encode].decode(X, fitted_palette(self.estimator_), None)
         X = da.asarray(X)
         palette = self.palette_
         channels = palette.shape[1]
@@ -306,14 +317,14 @@ class DaskColorQuantizer(MetaEstimatorMixin, TransformerMixin, BaseEstimator):
             dtype=palette.dtype,
         )
 
-    def _image_histograms(self, X, channels, estimator):
+    def _image_histograms(self, X, channels, palette):
         """Shares of each palette color per image, ``(N, n_colors_)``: counts per
         chunk, summed over the chunks of an image, then divided by its pixels."""
         if X.ndim == 3:
             X = X[None]
         counts = X.map_blocks(
             _image_block_counts,
-            estimator,
+            palette,
             channels,
             self.n_colors_,
             chunks=(
@@ -322,6 +333,7 @@ class DaskColorQuantizer(MetaEstimatorMixin, TransformerMixin, BaseEstimator):
                 (self.n_colors_,),
             ),
             dtype=np.int64,
+            meta=np.empty((0,) * X.ndim, dtype=np.int64),
         )
         counts = counts.sum(axis=tuple(range(1, X.ndim - 1)))
         return counts.map_blocks(shares, dtype=np.float64)
@@ -420,7 +432,7 @@ class DaskColorQuantizer(MetaEstimatorMixin, TransformerMixin, BaseEstimator):
         return merged, pinned_to
 
 
-def _chunk_histograms(X, channels, color_space, sizes, seed):
+def _chunk_histograms(X, channels, space, sizes, seed):
     """One Delayed histogram per chunk of ``X``, made where the chunk is."""
     blocks = X.to_delayed()
     holders = _holders(X)
@@ -430,7 +442,7 @@ def _chunk_histograms(X, channels, color_space, sizes, seed):
         cells = X.map_blocks(
             _block_histogram_cell,
             channels,
-            color_space,
+            space,
             sizes,
             seed,
             chunks=(1,) * X.ndim,
@@ -453,7 +465,7 @@ def _chunk_histograms(X, channels, color_space, sizes, seed):
         with dask.annotate(workers=holders[block.key], allow_other_workers=False):
             histograms.append(
                 dask.delayed(_block_histogram, pure=True)(
-                    block, channels, color_space, *_sample_of(sizes, seed, index)
+                    block, channels, space, *_sample_of(sizes, seed, index)
                 )
             )
     return histograms, {
@@ -508,13 +520,11 @@ def _sample_of(sizes, seed, index):
     return int(sizes[index]), (seed, *index)
 
 
-def _block_histogram(block, channels, color_space, sample_size, seed):
+def _block_histogram(block, channels, space, sample_size, seed):
     """Histogram of one chunk: packed keys (uint8 pixels of up to 3 channels) or
     distinct colors, and their pixel counts."""
-    pixels = check_array(
-        np.asarray(block).reshape(-1, channels), dtype=None, input_name="X"
-    )
-    check_color_range(pixels, color_space)
+    pixels = checked_pixels(np.asarray(block).reshape(-1, channels))
+    color_space_of(space).check_range(pixels)
     if sample_size is not None:
         rng = np.random.default_rng(seed)
         pixels = pixels[rng.choice(len(pixels), sample_size, replace=False)]
@@ -524,10 +534,10 @@ def _block_histogram(block, channels, color_space, sample_size, seed):
     return distinct_colors(pixels)
 
 
-def _block_histogram_cell(block, channels, color_space, sizes, seed, block_id=None):
+def _block_histogram_cell(block, channels, space, sizes, seed, block_id=None):
     cell = np.empty((1,) * block.ndim, dtype=object)
     sample = _sample_of(sizes, seed, tuple(block_id))
-    cell.flat[0] = _block_histogram(block, channels, color_space, *sample)
+    cell.flat[0] = _block_histogram(block, channels, space, *sample)
     return cell
 
 
@@ -550,32 +560,32 @@ def _colors_and_counts(histogram, channels):
     return codes, counts
 
 
-def _block_labels(block, estimator, channels):
+def _block_labels(block, palette, channels):
     """Palette index of every pixel of a chunk, flat, each pixel checked.
 
     On one thread: Dask runs chunks side by side already, and a second level of
     threads under it would only contend for the same cores.
     """
-    pixels = estimator._checked_pixels(block.reshape(-1, channels))
+    pixels = palette.check(block.reshape(-1, channels))
     with _threads.limit(1):
-        return estimator._pixel_labels(pixels)
+        return palette.labels(pixels)
 
 
-def _encoded_rows(block, estimator, channels):
-    labels = _block_labels(block, estimator, channels).reshape(len(block), -1)
-    return estimator._encoded(labels, block.dtype)
+def _encoded_rows(block, palette, channels, encode):
+    labels = _block_labels(block, palette, channels).reshape(len(block), -1)
+    return palette.encoded(labels, block.dtype, encode)
 
 
-def _encoded_pixels(block, estimator, channels, per_pixel_shape):
+def _encoded_pixels(block, palette, channels, encode, per_pixel_shape):
     """A chunk of images as pixels encoded one by one (an index or a color)."""
-    labels = _block_labels(block, estimator, channels).reshape(-1, 1)
-    return estimator._encoded(labels, block.dtype).reshape(
+    labels = _block_labels(block, palette, channels).reshape(-1, 1)
+    return palette.encoded(labels, block.dtype, encode).reshape(
         *block.shape[:-1], *per_pixel_shape
     )
 
 
-def _image_block_counts(block, estimator, channels, n_colors):
-    labels = _block_labels(block, estimator, channels).reshape(len(block), -1)
+def _image_block_counts(block, palette, channels, n_colors):
+    labels = _block_labels(block, palette, channels).reshape(len(block), -1)
     counts = label_counts(labels, n_colors)
     return counts.reshape(len(block), *[1] * (block.ndim - 2), n_colors)
 

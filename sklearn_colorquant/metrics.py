@@ -12,7 +12,6 @@ for better results.
 """
 
 import numpy as np
-from skimage import color, metrics
 
 from ._color_spaces import check_image_range, full_scale, to_unit
 
@@ -27,7 +26,8 @@ __all__ = [
     "rate_distortion_scorer",
 ]
 
-_DELTA_E = {"ciede2000": color.deltaE_ciede2000, "cie76": color.deltaE_cie76}
+# Functions of skimage.color, imported when used: it loads SciPy.
+_DELTA_E = {"ciede2000": "deltaE_ciede2000", "cie76": "deltaE_cie76"}
 
 
 def mean_squared_error(image_true, image_test):
@@ -159,6 +159,8 @@ def structural_similarity(image_true, image_test):
                 [structural_similarity(a, b) for a, b in zip(image_true, image_test)]
             )
         )
+    from skimage import metrics
+
     return float(
         metrics.structural_similarity(
             image_true,
@@ -295,9 +297,10 @@ def _psnr_from_unit_mse(mse):
 
 
 def _mean_delta_e_of_unit_rgb(rgb_true, rgb_test, method="ciede2000"):
-    return float(
-        np.mean(_DELTA_E[method](color.rgb2lab(rgb_true), color.rgb2lab(rgb_test)))
-    )
+    from skimage import color
+
+    delta_e = getattr(color, _DELTA_E[method])
+    return float(np.mean(delta_e(color.rgb2lab(rgb_true), color.rgb2lab(rgb_test))))
 
 
 def _quantized_pair(estimator, X):

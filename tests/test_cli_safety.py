@@ -481,10 +481,10 @@ def test_files_are_streamed_one_at_a_time(tmp_path, monkeypatch, shared):
         quantizers.append(weakref.ref(quantizer))
         return quantizer
 
-    real_fit = convert.fit_image_quantizer
+    real_fit = convert.fit_image_palette
     monkeypatch.setattr(convert, "read_first_frame", tracked(convert.read_first_frame))
     monkeypatch.setattr(cli_module, "read_image", tracked(cli_module.read_image))
-    monkeypatch.setattr(convert, "fit_image_quantizer", fit_and_track)
+    monkeypatch.setattr(convert, "fit_image_palette", fit_and_track)
     extra = ["--shared-palette"] if shared else []
     assert run("quantize", tmp_path, "-o", tmp_path / "out", "-q", *extra) == 0
     if shared:

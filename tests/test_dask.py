@@ -287,7 +287,7 @@ def test_subsample_is_a_reproducible_sample_of_every_chunk(images_in_memory):
 @pytest.mark.parametrize(
     "X, message",
     [
-        (dask.array.full((2, 4, 4, 3), np.nan), "Input X contains NaN"),
+        (dask.array.full((2, 4, 4, 3), np.nan), "X contains NaN or infinite values"),
         (dask.array.zeros(10), r"images of shape \(N, H, W, C\)"),
         (dask.array.zeros((0, 4, 3)), "empty array"),
         (dask.array.from_array(np.array([["a", "b", "c"]])), "numeric data"),

@@ -4,8 +4,7 @@ import numpy as np
 import pytest
 
 from sklearn_colorquant import ColorQuantizer, apply_palette, quantize_image
-from sklearn_colorquant._color_spaces import to_working
-from sklearn_colorquant._dither import gamut_box
+from sklearn_colorquant._color_spaces import color_space_of
 
 METHODS = ["floyd-steinberg", "ordered"]
 
@@ -87,13 +86,13 @@ def test_floyd_steinberg_matches_a_plain_search_over_the_palette(
         dither_strength=strength,
         return_indices=True,
     )
-    working = to_working(image.reshape(-1, channels), image.dtype, color_space).reshape(
-        *image.shape[:2], channels
-    )
+    space = color_space_of(color_space)
+    working = space.to_working(image.reshape(-1, channels), image.dtype)
+    working = working.reshape(*image.shape[:2], channels)
     if color_space == "rgb":
         working = image.reshape(working.shape).astype(np.float64)
     centers = quantizer.cluster_centers_
-    gamut_low, gamut_high = gamut_box(color_space, channels)
+    gamut_low, gamut_high = space.gamut_box(channels)
     low = np.minimum(gamut_low, centers.min(axis=0))
     high = np.maximum(gamut_high, centers.max(axis=0))
     expected = _plain_floyd_steinberg(working, centers, low, high, strength)

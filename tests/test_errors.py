@@ -120,7 +120,7 @@ def test_inverse_transform_bad_indices(fitted, indices, message):
 @pytest.mark.parametrize(
     "palette, message",
     [
-        ([[0, 0, np.nan]], "Input codebook contains NaN"),
+        ([[0, 0, np.nan]], "codebook contains NaN or infinite values"),
         ([0, 0, 0], r"shape \(k, n_channels\) with k >= 1, got shape \(3,\)"),
         (np.zeros((0, 3)), r"got shape \(0, 3\)"),
         ([[0, 0], [255, 255]], "2 channel.*data has 3; pass a palette of shape"),

@@ -12,6 +12,7 @@ from sklearn_colorquant._assign import (
     list_grid,
     nearest_center,
 )
+from sklearn_colorquant._color_spaces import color_space_of
 from sklearn_colorquant._distinct import distinct_colors
 from sklearn_colorquant._kmeans import weighted_kmeans
 
@@ -414,7 +415,7 @@ def test_palette_index_table_agrees_with_direct_search(china, flower):
         "lab": (lambda colors: rgb2lab(colors / 255.0), rgb2lab(centers)),
     }
     for color_space, (working, working_centers) in spaces.items():
-        index = PaletteIndex(working_centers, color_space)
+        index = PaletteIndex(working_centers, color_space_of(color_space))
         for image in (china, flower, china):
             pixels = image.reshape(-1, 3)
             expected = _brute_nearest(
@@ -447,7 +448,7 @@ def test_uint8_lookup_matches_brute_force_with_exact_ties(n_colors):
     rng = np.random.default_rng(n_colors)
     palette = rng.integers(0, 256, size=(n_colors, 3)).astype(np.float64)
     pixels = _lattice(5, 3)
-    index = PaletteIndex(palette, "rgb")
+    index = PaletteIndex(palette, color_space_of("rgb"))
     expected = _brute_nearest_blocks(pixels.astype(np.float64), palette)
     np.testing.assert_array_equal(index.labels(pixels), expected)
     # A second call reads what the first worked out, to the same result.
@@ -460,7 +461,7 @@ def test_uint8_lookup_prepared_for_some_colors_meets_others(china, flower):
     rng = np.random.default_rng(3)
     palette = rng.integers(0, 256, size=(200, 3)).astype(np.float64)
     fitted = np.unique(china.reshape(-1, 3), axis=0)
-    index = PaletteIndex(palette, "rgb")
+    index = PaletteIndex(palette, color_space_of("rgb"))
     index.prepare(fitted, _brute_nearest_blocks(fitted.astype(np.float64), palette))
     for pixels in (fitted, flower.reshape(-1, 3), _lattice(5, 3)):
         expected = _brute_nearest_blocks(pixels.astype(np.float64), palette)
@@ -472,7 +473,7 @@ def test_uint8_lookup_for_fewer_channels(n_channels):
     rng = np.random.default_rng(n_channels)
     palette = rng.integers(0, 256, size=(9, n_channels)).astype(np.float64)
     pixels = _lattice(1 if n_channels == 1 else 3, n_channels)
-    index = PaletteIndex(palette, "rgb")
+    index = PaletteIndex(palette, color_space_of("rgb"))
     expected = _brute_nearest_blocks(pixels.astype(np.float64), palette)
     np.testing.assert_array_equal(index.labels(pixels), expected)
 
@@ -494,7 +495,7 @@ def test_grid_lists_hold_the_nearest_center_of_every_point(n_channels):
     points = np.clip(np.concatenate([faces, inside, near_centers]), low, high)
     listed, starts = list_grid(centers, low, cell_size, cells_per_axis)
     # As one row of an image, with no pattern added.
-    labels = np.empty((1, 1, len(points)), dtype=np.int64)
+    labels = np.empty((1, 1, len(points)), dtype=np.int16)
     _dither_kernels.ordered_on_grid(
         points[None, None],
         np.zeros((1, 1)),

@@ -235,11 +235,13 @@ def test_dask_blocks_run_on_one_thread(china, many_cores, thread_counts):
 
     quantizer = ColorQuantizer(256, random_state=0).fit(china.reshape(-1, 3))
     thread_counts.clear()
-    labels = _block_labels(china, quantizer, 3)
+    labels = _block_labels(china, quantizer._fitted_palette, 3)
     assert {count for _, count in thread_counts} == {1}
     # The same lookup outside a Dask block does use the threads.
     thread_counts.clear()
-    np.testing.assert_array_equal(quantizer._pixel_labels(china.reshape(-1, 3)), labels)
+    np.testing.assert_array_equal(
+        quantizer._fitted_palette.labels(china.reshape(-1, 3)), labels
+    )
     assert max(count for _, count in thread_counts) > 1
 
 
