@@ -7,7 +7,6 @@ existing file is replaced only when the caller says so.
 """
 
 import os
-import secrets
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +15,7 @@ import numpy as np
 
 from ._batch import animation_labels, animation_palettes, shared_sample
 from ._color_spaces import check_image_range
-from ._distinct import distinct_colors
+from ._distinct import n_distinct_colors
 from ._image import (
     _image_pixels,
     fit_image_palette,
@@ -26,6 +25,7 @@ from ._image import (
 )
 from ._io import read_first_frame, read_frames, save_indexed_frames, save_indexed_image
 from ._learn import check_random_state
+from ._palette import BLOCK_PIXELS
 from .metrics import _psnr_from_unit_mse
 
 
@@ -228,7 +228,7 @@ def _report(source, target, sizes, mapped, start, notes=(), frames=1):
             visible = pixels[:, 3] > 0
         squared += palette.squared_error(pixels[visible], labels[visible])
         values += pixels[visible].size
-        used = np.bincount(labels, minlength=palette.n_colors + 1) > 0
+        used = _used_labels(labels, palette.n_colors + 1)
         colors = image_colors(palette, pixels.dtype)
         colors_out.update(map(bytes, colors[used[: len(colors)]]))
     all_pixels = [pixels for pixels, _, _ in mapped]
@@ -237,10 +237,8 @@ def _report(source, target, sizes, mapped, start, notes=(), frames=1):
         target=target,
         bytes_in=sizes[0],
         bytes_out=sizes[1],
-        colors_in=len(
-            distinct_colors(
-                all_pixels[0] if len(all_pixels) == 1 else np.concatenate(all_pixels)
-            )[0]
+        colors_in=n_distinct_colors(
+            all_pixels[0] if len(all_pixels) == 1 else np.concatenate(all_pixels)
         ),
         colors_out=len(colors_out),
         psnr=_psnr_from_unit_mse(squared / max(values, 1)),
@@ -248,6 +246,17 @@ def _report(source, target, sizes, mapped, start, notes=(), frames=1):
         notes=tuple(notes),
         frames=frames,
     )
+
+
+def _used_labels(labels, n_labels):
+    """Which of ``n_labels`` labels occur, block by block: ``np.bincount`` of a
+    whole image would make an int64 copy of its labels."""
+    used = np.zeros(n_labels, dtype=bool)
+    for start in range(0, len(labels), BLOCK_PIXELS):
+        used |= (
+            np.bincount(labels[start : start + BLOCK_PIXELS], minlength=n_labels) > 0
+        )
+    return used
 
 
 def shared_file_palette(images, n_images, n_colors, *, random_state=None, **options):
@@ -353,7 +362,7 @@ def _new_temporary(target):
     """A new, empty file beside ``target`` with a name no other run uses, made
     with the permissions a plain new file gets (umask applied)."""
     for _ in range(100):
-        name = f".{target.stem}.{secrets.token_hex(6)}.partial{target.suffix}"
+        name = f".{target.stem}.{os.urandom(6).hex()}.partial{target.suffix}"
         temporary = target.with_name(name)
         try:
             os.close(os.open(temporary, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))

@@ -39,12 +39,7 @@ def distinct_colors(pixels, *, weights=None, return_inverse=False):
     inverse : ndarray of shape (n_pixels,), only if ``return_inverse``
     """
     need_inverse = return_inverse or weights is not None
-    if (
-        pixels.dtype == np.uint8
-        and pixels.shape[1] <= 3
-        and len(pixels) > _TABLE_PIXELS
-        and not need_inverse
-    ):
+    if _counts_in_table(pixels) and not need_inverse:
         return _counted_in_table(pixels)
     if pixels.dtype == np.uint8 and pixels.shape[1] <= 8:
         # Sorting one integer key per pixel is far faster than np.unique(axis=0).
@@ -71,6 +66,30 @@ def distinct_colors(pixels, *, weights=None, return_inverse=False):
     if return_inverse:
         return colors, counts, result[1].reshape(-1)
     return colors, counts
+
+
+def n_distinct_colors(pixels):
+    """How many distinct rows ``pixels`` has. For many uint8 pixels of up to 3
+    channels, from a table of one byte per possible color (16 MiB for RGB)
+    rather than from the colors themselves."""
+    pixels = np.asarray(pixels)
+    if not _counts_in_table(pixels):
+        return len(distinct_colors(pixels)[0])
+    seen = np.zeros(256 ** pixels.shape[1], dtype=np.uint8)
+    for start in range(0, len(pixels), _TABLE_BLOCK):
+        block = np.ascontiguousarray(pixels[start : start + _TABLE_BLOCK])
+        kernels.mark_packed(block, seen)
+    return int(np.count_nonzero(seen))
+
+
+def _counts_in_table(pixels):
+    """Many uint8 pixels of up to 3 channels: a table of every possible color
+    costs less than sorting their keys."""
+    return (
+        pixels.dtype == np.uint8
+        and pixels.shape[1] <= 3
+        and len(pixels) > _TABLE_PIXELS
+    )
 
 
 def _counted_in_table(pixels):

@@ -103,3 +103,16 @@ def count_packed(const unsigned char[:, ::1] pixels, uint32_t[::1] table):
             for c in range(n_channels):
                 key = (key << 8) | pixels[i, c]
             table[key] += 1
+
+
+def mark_packed(const unsigned char[:, ::1] pixels, unsigned char[::1] seen):
+    """Set ``seen[key]`` for the key of each pixel (``count_packed``'s keys):
+    which colors occur, in a quarter of a table of counts."""
+    cdef Py_ssize_t n_pixels = pixels.shape[0], n_channels = pixels.shape[1], i, c
+    cdef uint32_t key
+    with nogil:
+        for i in range(n_pixels):
+            key = 0
+            for c in range(n_channels):
+                key = (key << 8) | pixels[i, c]
+            seen[key] = 1

@@ -149,7 +149,7 @@ def image_labels(image, palette, dither=None, dither_strength=1.0, n_threads=Non
     """Palette index of every pixel of ``image`` (any layout that
     :func:`apply_palette` takes), flat, every pixel checked first; in RGBA, fully
     transparent pixels take the index ``palette.n_colors``. In the smallest
-    unsigned dtype that holds that index: a large image's labels cost a byte a
+    unsigned dtype that holds every index: a large image's labels cost a byte a
     pixel. At most ``n_threads`` threads."""
     pixels = palette.check(_image_pixels(image), name="The image")
     if pixels.shape[1] == 4:
@@ -159,8 +159,9 @@ def image_labels(image, palette, dither=None, dither_strength=1.0, n_threads=Non
             labels = palette.labels(pixels)
         else:
             labels = _dithered_labels(image, pixels, palette, dither, dither_strength)
-    labels = labels.astype(index_dtype(palette.n_colors + 1), copy=False)
-    if pixels.shape[1] == 4:
+    transparent = pixels.shape[1] == 4
+    labels = labels.astype(index_dtype(palette.n_colors + transparent), copy=False)
+    if transparent:
         # Fully transparent pixels take the transparent color past the palette.
         labels[pixels[:, 3] == 0] = palette.n_colors
     return labels

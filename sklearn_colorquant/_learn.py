@@ -217,8 +217,11 @@ def _labels_in_blocks(fitted, colors):
     block by block: the labels through ``fitted``'s lookup."""
     labels = np.empty(len(colors), dtype=np.int64)
     distances = np.empty(len(colors))
-    for start in range(0, len(colors), BLOCK_PIXELS):
-        block = colors[start : start + BLOCK_PIXELS]
+    # A block's float copies take 50 bytes a color: a quarter of the pixel
+    # blocks', so that this step stays below the fit's histogram in memory.
+    block_colors = BLOCK_PIXELS // 4
+    for start in range(0, len(colors), block_colors):
+        block = colors[start : start + block_colors]
         block_labels = fitted.labels(block)
         difference = fitted.color_space.to_working(block, block.dtype)
         difference -= fitted.centers[block_labels]

@@ -12,7 +12,7 @@ methods.
 import numpy as np
 
 from ._assign import PaletteIndex, palette_colors
-from ._color_spaces import color_space_of, from_unit, to_unit
+from ._color_spaces import color_space_of, from_unit, full_scale, to_unit
 
 # Pixels per block where a whole image's worth of temporaries would not fit:
 # squared errors, distinct colors of large images.
@@ -103,7 +103,17 @@ class FittedPalette:
     def squared_error(self, pixels, labels):
         """Sum over ``pixels`` of the squared unit-scale difference to their
         palette color, channel by channel, in blocks: no copy of the image as
-        floats."""
+        floats. Exact, in integers, for integer data of up to 16 bits."""
+        dtype = pixels.dtype
+        if dtype.kind in "ui" and dtype.itemsize <= 2:
+            palette = self.colors_as(dtype).astype(np.int64)
+            total = 0
+            for start in range(0, len(pixels), BLOCK_PIXELS):
+                block = pixels[start : start + BLOCK_PIXELS]
+                difference = block.astype(np.int64)
+                difference -= palette[labels[start : start + BLOCK_PIXELS]]
+                total += int(np.einsum("ij,ij->", difference, difference))
+            return total / float(full_scale(dtype)) ** 2
         palette = to_unit(self.palette, self.palette.dtype)
         total = 0.0
         for start in range(0, len(pixels), BLOCK_PIXELS):
