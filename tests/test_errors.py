@@ -176,3 +176,32 @@ def test_image_helpers_reject_other_shapes():
         quantize_image(np.zeros(10))
     with pytest.raises(ValueError, match=r"\(H, W\), \(H, W, C\) or a batch"):
         apply_palette(np.zeros((1, 2, 3, 4, 3)), None)
+
+
+# Defects 12-15 of issue 26, found by hostile input.
+def test_set_params_after_fit_is_validated_by_transform(china_pixels):
+    quantizer = ColorQuantizer(4, random_state=0).fit(china_pixels)
+    quantizer.set_params(encode="bogus")
+    with pytest.raises(InvalidParameterError, match="'encode' parameter"):
+        quantizer.transform(china_pixels)
+    with pytest.raises(InvalidParameterError, match="'encode' parameter"):
+        quantizer.inverse_transform(np.zeros((3, 1), dtype=np.uint8))
+
+
+def test_datetime_data_is_refused():
+    X = np.arange(30).reshape(10, 3).astype("datetime64[s]")
+    with pytest.raises(ValueError, match="must hold numbers"):
+        ColorQuantizer(2).fit(X)
+
+
+@pytest.mark.parametrize("count", [True, False, np.True_])
+def test_a_bool_is_not_a_palette_size(count, china_pixels):
+    with pytest.raises(InvalidParameterError, match="'n_colors' parameter"):
+        ColorQuantizer(count).fit(china_pixels)
+
+
+def test_an_image_without_channels_is_named():
+    with pytest.raises(ValueError, match="no channels"):
+        quantize_image(np.zeros((10, 10, 0), dtype=np.uint8))
+    with pytest.raises(ValueError, match="no channels"):
+        apply_palette(np.zeros((10, 10, 0), dtype=np.uint8), np.zeros((2, 3)))
