@@ -3,6 +3,7 @@
 Needs the ``dask`` extra: ``pip install "sklearn-colorquant[dask]"``.
 """
 
+import asyncio
 from numbers import Integral
 
 import numpy as np
@@ -29,6 +30,10 @@ from ._palette import checked_pixels, fitted_palette
 from ._quantizer import ColorQuantizer
 
 __all__ = ["DaskColorQuantizer"]
+
+# What distributed's waits raise when they time out: asyncio's TimeoutError,
+# which is the builtin one from Python 3.11 only.
+_TIMEOUTS = (TimeoutError, asyncio.TimeoutError)
 
 # A fit whose pinned workers leave starts again, at most this many times.
 _MAX_WORKER_LOSSES = 3
@@ -394,7 +399,7 @@ class DaskColorQuantizer(MetaEstimatorMixin, TransformerMixin, BaseEstimator):
                         # result must not leave the fetch waiting forever either.
                         wait(future, timeout=_WATCH_SECONDS)
                         return future.result(timeout=_FETCH_SECONDS)
-                    except TimeoutError:
+                    except _TIMEOUTS:
                         if pinned_to <= set(client.scheduler_info()["workers"]):
                             continue
                         future.cancel()

@@ -28,6 +28,8 @@ _CHILD = textwrap.dedent(
         if isinstance(path, int) or path is None:
             return False
         path = os.path.realpath(os.fsdecode(path))
+        if path == os.devnull:  # subprocess's DEVNULL: no file is written
+            return False
         return os.path.commonpath([path, allowed]) != allowed
 
     def refuse_writes(event, args):
