@@ -1,7 +1,10 @@
 """The ``colorquant`` command line."""
 
 import argparse
+import contextlib
+import io
 import os
+import signal
 import sys
 import threading
 import time
@@ -15,15 +18,29 @@ from . import __version__
 from ._codebooks import CODEBOOKS
 from ._color_spaces import COLOR_SPACES, check_image_range
 from ._convert import (
+    NotWritten,
     indexed_palette,
     quantize_file,
+    remove_stale_temporaries,
+    remove_temporaries,
     shared_file_palette,
     write_new_file,
 )
 from ._demo import SAMPLE_IMAGES, run_demo
 from ._dither import DITHER_METHODS
-from ._io import _HEX_CODE, load_palette, read_image, save_palette
+from ._io import (
+    _HEX_CODE,
+    PALETTE_SUFFIXES,
+    load_palette,
+    palette_file_text,
+    read_image,
+)
 from ._learn import fixed_palette
+from ._progress import Progress
+from ._quality import parse_quality, psnr_of_quality, quality_of_psnr
+
+# The name of standard input among the inputs, and of standard output as -o.
+STDIN = STDOUT = "-"
 
 IMAGE_SUFFIXES = {
     ".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm"
@@ -98,7 +115,9 @@ def _add_quantize(commands):
         "inputs",
         nargs="+",
         metavar="INPUT",
-        help="image files, or folders whose image files are quantized (not recursive)",
+        help="image files, or folders whose image files are quantized (not "
+        "recursive); - reads one image from standard input and writes it to "
+        "standard output",
     )
     quantize.add_argument(
         "-k",
@@ -111,8 +130,36 @@ def _add_quantize(commands):
     quantize.add_argument(
         "-o",
         "--output-dir",
-        default="quantized",
-        help="folder for the output files (default: %(default)s)",
+        default=None,
+        help="folder for the output files, or - for standard output (one input) "
+        "(default: quantized)",
+    )
+    quantize.add_argument(
+        "--ext",
+        metavar="EXT",
+        help="write each output beside its input, named as the input with its "
+        "suffix replaced by EXT (such as .new.png, or .png with --force to "
+        "replace the input); EXT's suffix gives the format",
+    )
+    quantize.add_argument(
+        "--quality",
+        metavar="MIN-MAX",
+        help="0 to 100, as pngquant's: use the smallest palette, up to -k colors "
+        "(default 256 here), that reaches MAX, and write nothing (exit code 99) "
+        "where even that is below MIN. Quality Q is a PSNR of Q/2 dB: 70 is 35 "
+        "dB, 80 is 40 dB. Also -MAX, MIN- and N (MAX N, MIN 90%% of N)",
+    )
+    quantize.add_argument(
+        "--skip-if-larger",
+        action="store_true",
+        help="write no output that is not smaller than its input (exit code 98)",
+    )
+    quantize.add_argument(
+        "--strip",
+        action="store_true",
+        help="write no metadata; without it, the input's ICC profile, gamma "
+        "and sRGB chunks and PNG text chunks are kept (a GIF keeps its comment "
+        "only), and EXIF is dropped",
     )
     quantize.add_argument(
         "--format",
@@ -222,12 +269,41 @@ def main(argv=None):
         )
         return 0
     _check_quantize_args(parser, args)
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), _stopped_cleanly():
         # Warnings (a file's odd metadata, fewer colors than asked) are notes on
         # the file at hand, one line each, every time.
         warnings.simplefilter("always")
+        if args.quality:
+            # The report gives the quality reached; a miss of MAX is no error.
+            warnings.filterwarnings("ignore", message="No palette of up to")
         warnings.showwarning = _note
         return _Run(args).quantize()
+
+
+@contextlib.contextmanager
+def _stopped_cleanly():
+    """Ctrl-C and SIGTERM stop the run with one line, the exit code a shell
+    gives a process its signal ended (130, 143), and no temporary file left:
+    the threads that write them are not told, so the files go first."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, frame):
+        remove_temporaries()
+        with contextlib.suppress(OSError, ValueError):
+            sys.stdout.flush()
+        name = "interrupted" if signum == signal.SIGINT else "terminated"
+        _say_on_stderr(f"colorquant: {name}; no partial file is left")
+        os._exit(128 + signum)
+
+    handled = [signal.SIGINT] + [signal.SIGTERM] * hasattr(signal, "SIGTERM")
+    previous = {number: signal.signal(number, stop) for number in handled}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 # The file each thread is working on, for the notes its warnings become.
@@ -256,9 +332,17 @@ def _check_quantize_args(parser, args):
     if args.palette and args.fixed_colors:
         parser.error("--palette gives the palette: put the --fixed-colors in it")
     if args.n_colors is None:
-        args.n_colors = 64
+        args.n_colors = 256 if args.quality else 64
     if not 1 <= args.n_colors <= 256:
         parser.error("--n-colors must be between 1 and 256 for an indexed file")
+    if args.quality:
+        if args.palette:
+            parser.error("--palette gives the palette: --quality does not apply")
+        try:
+            args.quality = parse_quality(args.quality)
+        except ValueError as error:
+            parser.error(f"--quality: {error}")
+    _check_outputs(parser, args)
     if not 0 <= args.dither_strength <= 1:
         parser.error("--dither-strength must be between 0 and 1")
     if args.jobs == 0 or args.jobs < -1:
@@ -267,6 +351,42 @@ def _check_quantize_args(parser, args):
         args.shared_palette or args.palette or len(args.inputs) == 1
     ):
         parser.error("--save-palette needs one input, --shared-palette or --palette")
+    # Before any image is read, and naming the path as given.
+    if (
+        args.save_palette
+        and Path(args.save_palette).suffix.lower() not in PALETTE_SUFFIXES
+    ):
+        parser.error(
+            f"--save-palette {args.save_palette}: palettes are written as "
+            f"{' or '.join(PALETTE_SUFFIXES)}"
+        )
+
+
+def _check_outputs(parser, args):
+    """Where outputs go: a folder, beside the inputs (--ext), or standard
+    output (-o -, and by default for standard input, as pngquant does)."""
+    if args.inputs.count(STDIN) > 1:
+        parser.error("- (standard input) can be given once")
+    if args.ext is not None:
+        if args.output_dir is not None:
+            parser.error("--ext writes beside each input: -o does not apply with it")
+        if STDIN in args.inputs:
+            parser.error("--ext names outputs after their inputs: not with -")
+        suffix = Path(f"x{args.ext}").suffix.lower()
+        if suffix not in (".png", ".gif") or not args.ext.strip("."):
+            parser.error(f"--ext {args.ext}: it must end in .png or .gif")
+        args.format = suffix[1:]
+    if args.output_dir is None and STDIN in args.inputs:
+        args.output_dir = STDOUT
+    if args.output_dir == STDOUT:
+        if len(args.inputs) != 1 or (
+            args.inputs[0] != STDIN and Path(args.inputs[0]).is_dir()
+        ):
+            parser.error("standard output takes one image: give one input file or -")
+        if args.save_palette == STDOUT:
+            parser.error("--save-palette - : the image goes to standard output")
+    if args.output_dir is None and args.ext is None:
+        args.output_dir = "quantized"
 
 
 class _Run:
@@ -275,14 +395,37 @@ class _Run:
 
     def __init__(self, args):
         self.args = args
-        self.say = (lambda *_: None) if args.quiet else print
+        self.to_stdout = args.output_dir == STDOUT
+        # Standard output may carry the image: the report then goes to stderr.
+        self.stream = sys.stderr if self.to_stdout else sys.stdout
         self.failures = 0
+        self.not_written = set()  # exit codes of the files left unwritten
+        self.progress = None
         # The options of every palette this run learns.
         self.options = {"codebook": args.codebook, "color_space": args.color_space}
+        if args.quality:
+            self.options.update(
+                max_colors=args.n_colors, min_psnr=psnr_of_quality(args.quality[1])
+            )
+
+    def say(self, line):
+        if self.args.quiet:
+            return
+        if self.progress is not None:
+            self.progress.print(line, self.stream)
+        else:
+            print(line, file=self.stream, flush=True)
 
     def fail(self, path, message):
         self.failures += 1
-        _say_on_stderr(f"colorquant: {path}: {message}")
+        self._error(f"colorquant: {path}: {message}")
+
+    def _error(self, line):
+        if self.progress is not None:
+            self.progress.clear()
+        _say_on_stderr(line)
+        if self.progress is not None:
+            self.progress.draw()
 
     def quantize(self):
         args = self.args
@@ -290,23 +433,18 @@ class _Run:
             try:
                 self.options["fixed_colors"] = _fixed_colors(args.fixed_colors)
             except ValueError as error:
-                self.fail("--fixed-colors", _message(error, args.fixed_colors))
+                where = "--fixed-colors" + (
+                    f" {args.fixed_colors}" if Path(args.fixed_colors).exists() else ""
+                )
+                self.fail(where, _message(error, args.fixed_colors))
                 return 1
         paths = self._inputs()
-        output_dir = Path(args.output_dir)
-        try:
-            output_dir.mkdir(parents=True, exist_ok=True)
-            _check_writable(output_dir)
-        except OSError as error:
-            self.fail(
-                output_dir,
-                f"cannot write to the output folder ({error.strerror or error})",
-            )
+        if not self._output_folders_ready(paths):
             return 1
         if args.save_palette and Path(args.save_palette).exists() and not args.force:
             self.fail(args.save_palette, "exists; use --force to overwrite it")
             args.save_palette = None
-        targets = self._targets(paths, output_dir)
+        targets = self._targets(paths)
         shared = self._shared_palette(targets)
         if shared is False:
             return 1
@@ -320,15 +458,28 @@ class _Run:
             targets.items(),
             _n_workers(args.jobs, len(targets)),
         )
-        for number, (source, (report, kept, error)) in enumerate(
-            zip(targets, jobs), start=1
-        ):
-            if error is not None:
-                self.fail(source, error)
-                continue
-            done.append(report)
-            self._report(number, len(targets), report)
-            shared = kept if keep else shared
+        if len(targets) > 1 and not args.quiet:
+            self.progress = Progress.for_stream(sys.stderr, len(targets))
+        try:
+            for number, (source, (report, kept, error)) in enumerate(
+                zip(targets, jobs), start=1
+            ):
+                if self.progress is not None:
+                    self.progress.advance()
+                if isinstance(error, NotWritten):
+                    self.not_written.add(error.exit_code)
+                    self.say(f"[{number}/{len(targets)}] {_name(source)}: {error}")
+                    continue
+                if error is not None:
+                    self.fail(_name(source), error)
+                    continue
+                done.append(report)
+                self._report(number, len(targets), report)
+                shared = kept if keep else shared
+        finally:
+            if self.progress is not None:
+                self.progress.clear()
+                self.progress = None
         if len(targets) > 1:
             self.say(
                 f"{len(done)} of {len(targets)} files written: "
@@ -338,33 +489,92 @@ class _Run:
             )
         if args.save_palette and shared is not None:
             self._save_palette(shared)
-        return 1 if self.failures else 0
+        return self._exit_code()
+
+    def _exit_code(self):
+        """1 if anything failed; otherwise pngquant's codes for files left
+        unwritten on purpose (99 for quality, then 98 for size); else 0."""
+        if self.failures:
+            return 1
+        return max(self.not_written, default=0)
 
     def _inputs(self):
         """The image files named, and those in the folders named (not recursive)."""
         paths = []
         for name in self.args.inputs:
+            if name == STDIN:
+                # Read whole, once: the image's frames are read in two passes.
+                self.args.stdin = sys.stdin.buffer.read()
+                paths.append(STDIN)
+                continue
             path = Path(name)
             if path.is_dir():
-                paths += sorted(
-                    p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES
+                found = sorted(
+                    p
+                    for p in path.iterdir()
+                    if p.suffix.lower() in IMAGE_SUFFIXES and not p.is_dir()
                 )
+                if not found:
+                    suffixes = sorted(IMAGE_SUFFIXES)
+                    self.fail(
+                        path,
+                        "no images found in this folder (it is not searched "
+                        f"recursively; images end in {', '.join(suffixes)})",
+                    )
+                paths += found
             elif path.exists():
                 paths.append(path)
             else:
                 self.fail(path, "no such file or folder")
         return paths
 
-    def _targets(self, paths, output_dir):
+    def _output_folders_ready(self, paths):
+        """Make the output folder; remove what killed runs left in the folders
+        written to, and say so."""
+        args = self.args
+        folders = set()
+        if args.output_dir not in (None, STDOUT):
+            output_dir = Path(args.output_dir)
+            try:
+                output_dir.mkdir(parents=True, exist_ok=True)
+                _check_writable(output_dir)
+            except OSError as error:
+                self.fail(
+                    output_dir,
+                    f"cannot write to the output folder ({error.strerror or error})",
+                )
+                return False
+            folders.add(output_dir)
+        if args.ext is not None:
+            folders.update(path.parent for path in paths)
+        if args.save_palette:
+            folders.add(Path(args.save_palette).parent)
+        for folder in sorted(folders):
+            for stale in remove_stale_temporaries(folder):
+                _say_on_stderr(
+                    f"colorquant: removed {stale}, a partial file left by a run "
+                    "that was killed"
+                )
+        return True
+
+    def _targets(self, paths):
         """``{input: output path}``, without two inputs on one output, nor an
         output that exists (unless --force)."""
+        args = self.args
         targets = {}
         for path in paths:
-            target = output_dir / f"{path.stem}.{self.args.format}"
+            if self.to_stdout:
+                targets[path] = STDOUT
+                continue
+            if args.ext is not None:
+                target = path.with_name(path.name.removesuffix(path.suffix) + args.ext)
+            else:
+                stem = "stdin" if path == STDIN else path.stem
+                target = Path(args.output_dir) / f"{stem}.{args.format}"
             if target in targets.values():
-                self.fail(path, f"another input also writes {target}")
-            elif target.exists() and not self.args.force:
-                self.fail(path, f"{target} exists; use --force to overwrite it")
+                self.fail(_name(path), f"another input also writes {target}")
+            elif target.exists() and not args.force:
+                self.fail(_name(path), f"{target} exists; use --force to overwrite it")
             else:
                 targets[path] = target
         return targets
@@ -381,7 +591,7 @@ class _Run:
                     return shared_file_palette(
                         self._readable(targets),
                         len(targets),
-                        args.n_colors,
+                        "auto" if args.quality else args.n_colors,
                         random_state=args.random_state,
                         **self.options,
                     )
@@ -398,30 +608,39 @@ class _Run:
         """The images of ``targets``, read one at a time; the unreadable ones are
         reported and dropped from ``targets``."""
         for path in list(targets):
-            _current.path = path
+            _current.path = _name(path)
             try:
-                image = read_image(path)
+                image = read_image(_source(path, self.args))
                 check_image_range(image)
             except (ValueError, OSError) as error:
-                self.fail(path, _message(error, path))
+                self.fail(_name(path), _message(error, path))
                 del targets[path]
                 continue
             yield image
         _current.path = None
 
     def _report(self, number, total, report):
-        frames = f" ({report.frames} frames)" if report.frames > 1 else ""
+        frames = ""
+        if report.frames > 1:
+            frames = f" ({report.frames} frames)"
+            if report.frames_written != report.frames:
+                frames = (
+                    f" ({report.frames} frames, {report.frames_written} in the file)"
+                )
+        target = "standard output" if self.to_stdout else report.target
         line = (
-            f"[{number}/{total}] {report.source} -> {report.target}{frames}: "
+            f"[{number}/{total}] {_name(report.source)} -> {target}{frames}: "
             f"{report.bytes_in:,} -> {report.bytes_out:,} bytes, "
             f"{report.colors_in:,} -> {report.colors_out:,} colors, "
             f"PSNR {report.psnr:.2f} dB"
         )
+        if self.args.quality:
+            line += f" (quality {quality_of_psnr(report.psnr):.0f})"
         if self.args.verbose:
             line += f", {report.seconds:.2f} s"
         self.say(line)
         for note in report.notes:
-            _say_on_stderr(f"colorquant: {report.source}: note: {note}")
+            self._error(f"colorquant: {_name(report.source)}: note: {note}")
 
     def _save_palette(self, fitted):
         path = Path(self.args.save_palette)
@@ -429,13 +648,29 @@ class _Run:
         try:
             write_new_file(
                 path,
-                lambda temporary: save_palette(temporary, palette, name=path.stem),
+                lambda file: file.write(palette_file_text(path, palette).encode()),
                 force=self.args.force,
             )
         except (ValueError, OSError) as error:
             self.fail(path, _message(error, path))
             return
         self.say(f"palette of {len(palette)} colors written to {path}")
+
+
+def _name(source):
+    return "standard input" if str(source) == STDIN else source
+
+
+class _StandardInput(io.BytesIO):
+    """Standard input's bytes, named as the user gave it in messages."""
+
+    def __str__(self):
+        return STDIN
+
+
+def _source(path, args):
+    """What to read ``path`` from: standard input's bytes, or the path."""
+    return _StandardInput(args.stdin) if path == STDIN else path
 
 
 def _in_order(work, items, n_workers):
@@ -470,20 +705,26 @@ def _quantize_one(source, target, shared, args, options, keep_palette):
     """``(report, palette or None, None)`` for a file written, ``(None, None,
     error)`` for one that was not: one file's failure never stops the others."""
     options = {**options, "random_state": args.random_state}
-    _current.path = source
+    _current.path = _name(source)
     try:
         report, palette = quantize_file(
-            source,
-            target,
+            _source(source, args),
+            sys.stdout.buffer if target == STDOUT else target,
             palette=shared,
-            n_colors=args.n_colors,
+            n_colors="auto" if args.quality and shared is None else args.n_colors,
             options=options,
             dither=None if args.dither == "none" else args.dither,
             dither_strength=args.dither_strength,
             force=args.force,
             first_frame=args.first_frame,
             palette_per_frame=args.palette_per_frame,
+            required_psnr=psnr_of_quality(args.quality[0]) if args.quality else None,
+            skip_if_larger=args.skip_if_larger,
+            strip=args.strip,
+            format=args.format,
         )
+    except NotWritten as reason:
+        return None, None, reason
     except (ValueError, OSError) as error:
         return None, None, _message(error, source)
     except MemoryError:

@@ -1,17 +1,23 @@
 """Image and palette files: reading what Pillow reads, writing indexed images."""
 
 import json
+import os
 import re
+import struct
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
+from PIL import Image, ImageOps, ImageSequence, PngImagePlugin, UnidentifiedImageError
 
 from ._distinct import distinct_colors
 
 PALETTE_SUFFIXES = (".gpl", ".json")
 INDEXED_SUFFIXES = (".png", ".gif")
 _HEX_CODE = re.compile(r"#[0-9a-fA-F]{6}")
+# A palette file of 256 named colors is a few KiB: reading stops well past that,
+# so that a wrong path (a log, a symlink to /dev/zero) cannot fill the memory.
+_PALETTE_FILE_BYTES = 1 << 20
+_CHANNEL_VALUE = re.compile(r"[0-9]{1,3}")
 
 
 def read_image(path):
@@ -50,12 +56,14 @@ def read_image(path):
 
 
 def read_first_frame(path):
-    """``read_image(path)`` and the number of frames in the file (animated GIF,
-    APNG, multi-page TIFF), so that a caller can refuse to drop frames."""
+    """``read_image(path)``, the number of frames in the file (animated GIF,
+    APNG, multi-page TIFF), so that a caller can refuse to drop frames, and the
+    file's metadata that an indexed file can keep (see ``_metadata``)."""
     try:
         with Image.open(path) as opened:
             n_frames = getattr(opened, "n_frames", 1)
             opened.load()
+            metadata = _metadata(opened)
             # In place: a transposed copy would hold the image twice.
             image = ImageOps.exif_transpose(opened, in_place=True) or opened
     except UnidentifiedImageError:
@@ -64,7 +72,23 @@ def read_first_frame(path):
         raise ValueError(f"{path}: too large to read safely ({error})") from None
     except OSError as error:
         raise ValueError(f"{path}: cannot read the image ({error})") from None
-    return _as_array(_content_mode(image)), n_frames
+    return _as_array(_content_mode(image)), n_frames, metadata
+
+
+def _metadata(image):
+    """What says how to show the pixels or what they are, and that PNG holds:
+    the ICC profile, the gamma and sRGB chunks, and the text chunks. EXIF is
+    not kept (its orientation has been applied, and it carries camera data)."""
+    info = image.info
+    metadata = {
+        key: info[key] for key in ("icc_profile", "gamma", "srgb") if key in info
+    }
+    text = getattr(image, "text", None) if image.format == "PNG" else None
+    if text:
+        metadata["text"] = dict(text)
+    if isinstance(info.get("comment"), (bytes, str)) and info["comment"]:
+        metadata["comment"] = info["comment"]
+    return metadata
 
 
 def read_frames(path):
@@ -180,20 +204,29 @@ def _content_mode(image):
         return Image.fromarray(np.asarray(image).astype(np.uint16))
     if image.mode == "I":
         values = np.asarray(image)
-        if values.min() >= 0 and values.max() <= 65535:
-            return Image.fromarray(values.astype(np.uint16))
+        if values.size and (values.min() < 0 or values.max() > 65535):
+            # Clipping would make them white or black; scaling would have to
+            # guess the range the values mean.
+            raise ValueError(
+                f"a 32-bit integer image with values in [{values.min()}, "
+                f"{values.max()}]: only 0 to 65535 (16-bit) can be read as gray "
+                "levels; convert it to 8 or 16 bits first"
+            )
+        return Image.fromarray(values.astype(np.uint16))
     if image.mode == "F":
         return image
     return image.convert("RGB")
 
 
-def save_indexed_image(path, indices, palette, *, alpha=None):
+def save_indexed_image(
+    path, indices, palette, *, alpha=None, format=None, metadata=None
+):
     """Write an indexed PNG or GIF: one palette index per pixel, the palette inside.
 
     Parameters
     ----------
-    path : str or path-like
-        Output file; ``.png`` or ``.gif``.
+    path : str, path-like or binary file object
+        Output file; ``.png`` or ``.gif``, unless ``format`` says.
     indices : ndarray of shape (H, W)
         Palette index of each pixel, below ``len(palette)``.
     palette : ndarray of shape (k, 3), uint8
@@ -201,6 +234,14 @@ def save_indexed_image(path, indices, palette, *, alpha=None):
     alpha : ndarray of shape (k,), uint8, optional
         Opacity of each palette color (PNG's tRNS table). A GIF holds at most one
         transparent color, fully transparent.
+    format : {"png", "gif"}, default=None
+        The file's format; None takes it from the name's suffix, as Pillow's
+        ``Image.save`` does. Needed for a file object.
+    metadata : dict, default=None
+        Metadata to write: ``"icc_profile"`` (bytes), ``"gamma"`` (float),
+        ``"srgb"`` (rendering intent, 0 to 3), ``"text"`` (a dict of PNG text
+        chunks) and ``"comment"``, as Pillow's ``Image.info`` holds them. A GIF
+        keeps the comment only.
 
     Examples
     --------
@@ -213,14 +254,44 @@ def save_indexed_image(path, indices, palette, *, alpha=None):
     >>> read_image(path)[0, 1]
     array([  0,   0, 255], dtype=uint8)
     """
-    image, options = _indexed(Path(path), indices, palette, alpha)
-    image.save(path, **options)
+    suffix = _suffix_of(path, format)
+    image, options = _indexed(path, suffix, indices, palette, alpha)
+    options.update(_metadata_options(suffix, metadata or {}))
+    image.save(path, format=suffix[1:].upper(), **options)
 
 
-def _indexed(path, indices, palette, alpha):
+def _suffix_of(path, format):
+    if format is not None:
+        return "." + str(format).lower().removeprefix(".")
+    if isinstance(path, (str, os.PathLike)):
+        return Path(path).suffix.lower()
+    raise ValueError("Writing to a file object needs format='png' or 'gif'.")
+
+
+def _metadata_options(suffix, metadata):
+    if suffix == ".gif":
+        return {"comment": metadata["comment"]} if "comment" in metadata else {}
+    options = {}
+    if "icc_profile" in metadata:
+        options["icc_profile"] = metadata["icc_profile"]
+    chunks = PngImagePlugin.PngInfo()
+    if "gamma" in metadata:
+        chunks.add(b"gAMA", struct.pack(">I", round(metadata["gamma"] * 100_000)))
+    if "srgb" in metadata and "icc_profile" not in metadata:
+        chunks.add(b"sRGB", bytes([int(metadata["srgb"])]))
+    for key, value in metadata.get("text", {}).items():
+        if isinstance(value, PngImagePlugin.iTXt):
+            chunks.add_itxt(key, value, value.lang, value.tkey)
+        else:
+            chunks.add_text(key, value)
+    if chunks.chunks:
+        options["pnginfo"] = chunks
+    return options
+
+
+def _indexed(path, suffix, indices, palette, alpha):
     """The "P" image of ``indices`` with ``palette``, and its save options."""
     palette = np.asarray(palette)
-    suffix = path.suffix.lower()
     if suffix not in INDEXED_SUFFIXES:
         raise ValueError(
             f"{path}: indexed images are written as {' or '.join(INDEXED_SUFFIXES)}."
@@ -281,13 +352,16 @@ def _check_indices(indices, n_colors):
     return np.ascontiguousarray(indices, dtype=np.uint8)
 
 
-def save_indexed_frames(path, frames, palette, *, alpha=None, durations=None, loop=0):
+def save_indexed_frames(
+    path, frames, palette, *, alpha=None, durations=None, loop=0, format=None,
+    metadata=None,
+):  # fmt: skip
     """Write an animated GIF or PNG (APNG): one palette, one index array a frame.
 
     Parameters
     ----------
-    path : str or path-like
-        Output file; ``.png`` or ``.gif``.
+    path : str, path-like or binary file object
+        Output file; ``.png`` or ``.gif``, unless ``format`` says.
     frames : sequence of ndarray of shape (H, W)
         Palette indices of each frame, below ``len(palette)``.
     palette : ndarray of shape (k, 3), uint8, or a list of them
@@ -299,6 +373,10 @@ def save_indexed_frames(path, frames, palette, *, alpha=None, durations=None, lo
         Milliseconds each frame shows; 100 each by default.
     loop : int or None, default=0
         Repeats (0: forever); None writes no loop count (GIF plays once).
+    format : {"png", "gif"}, default=None
+        As for :func:`save_indexed_image`.
+    metadata : dict, default=None
+        As for :func:`save_indexed_image`.
 
     Examples
     --------
@@ -313,10 +391,10 @@ def save_indexed_frames(path, frames, palette, *, alpha=None, durations=None, lo
     >>> frames[1][0, 0], durations
     (array([  0,   0, 255], dtype=uint8), [100, 250])
     """
-    path = Path(path)
+    suffix = _suffix_of(path, format)
     if not frames:
         raise ValueError("An animation needs at least one frame.")
-    if isinstance(palette, list) and path.suffix.lower() != ".gif":
+    if isinstance(palette, list) and suffix != ".gif":
         raise ValueError(
             f"{path}: a palette a frame needs GIF; an animated PNG holds one palette."
         )
@@ -328,13 +406,15 @@ def save_indexed_frames(path, frames, palette, *, alpha=None, durations=None, lo
     palettes = palette if isinstance(palette, list) else [palette] * len(frames)
     alphas = alpha if isinstance(alpha, list) else [alpha] * len(frames)
     indexed = [
-        _indexed(path, *frame) for frame in zip(frames, palettes, alphas, strict=True)
+        _indexed(path, suffix, *frame)
+        for frame in zip(frames, palettes, alphas, strict=True)
     ]
     images, options = [image for image, _ in indexed], indexed[0][1]
     options.update(save_all=True, append_images=images[1:], duration=durations)
+    options.update(_metadata_options(suffix, metadata or {}))
     if loop is not None:
         options["loop"] = loop
-    images[0].save(path, **options)
+    images[0].save(path, format=suffix[1:].upper(), **options)
 
 
 def save_palette(path, palette, *, name=None):
@@ -359,17 +439,22 @@ def save_palette(path, palette, *, name=None):
     [[255, 0, 0], [0, 128, 255]]
     """
     path = Path(path)
+    path.write_text(palette_file_text(path, palette, name=name))
+
+
+def palette_file_text(path, palette, *, name=None):
+    """What ``save_palette(path, palette, name=name)`` writes, as a string."""
     palette = _check_rgb_palette(np.asarray(palette), path)
-    suffix = path.suffix.lower()
+    suffix = Path(path).suffix.lower()
     if suffix == ".json":
-        path.write_text(json.dumps([_hex(color) for color in palette]))
-    elif suffix == ".gpl":
-        lines = ["GIMP Palette", f"Name: {name or path.stem}", "Columns: 16", "#"]
+        return json.dumps([_hex(color) for color in palette])
+    if suffix == ".gpl":
+        lines = ["GIMP Palette", f"Name: {name or Path(path).stem}", "Columns: 16"]
+        lines.append("#")
         for red, green, blue in palette:
             lines.append(f"{red:3d} {green:3d} {blue:3d}\t{_hex((red, green, blue))}")
-        path.write_text("\n".join(lines) + "\n")
-    else:
-        raise ValueError(f"{path}: palettes are written as .gpl or .json.")
+        return "\n".join(lines) + "\n"
+    raise ValueError(f"{path}: palettes are written as .gpl or .json.")
 
 
 def load_palette(path):
@@ -412,8 +497,9 @@ def load_palette(path):
 def _load_palette(path):
     suffix = path.suffix.lower()
     if suffix == ".json":
+        text = _palette_text(path, "utf-8")
         try:
-            codes = json.loads(path.read_text())
+            codes = json.loads(text)
         except ValueError:
             codes = None
         if not isinstance(codes, list) or not all(
@@ -446,19 +532,43 @@ def _load_palette(path):
     return colors
 
 
+def _palette_text(path, encoding, errors="strict"):
+    """The text of a palette file, read up to ``_PALETTE_FILE_BYTES``."""
+    with open(path, "rb") as file:
+        data = file.read(_PALETTE_FILE_BYTES + 1)
+    if len(data) > _PALETTE_FILE_BYTES:
+        raise ValueError(
+            f"{path}: larger than a palette file can be "
+            f"({_PALETTE_FILE_BYTES:,} bytes at most)"
+        )
+    try:
+        return data.decode(encoding, errors)
+    except UnicodeDecodeError:
+        raise ValueError(f"{path}: not a text file") from None
+
+
 def _read_gpl(path):
-    lines = path.read_text().splitlines()
+    # Color names are free text in any encoding; only the numbers are read.
+    lines = _palette_text(path, "utf-8-sig", "replace").splitlines()
     if not lines or lines[0].strip() != "GIMP Palette":
         raise ValueError(f"{path}: a GIMP palette starts with 'GIMP Palette'")
     colors = []
-    for line in lines[1:]:
+    for number, line in enumerate(lines[1:], start=2):
         fields = line.split()
-        if not fields or line.startswith("#") or ":" in fields[0]:
+        if not fields or fields[0].startswith("#") or ":" in fields[0]:
             continue
-        try:
-            colors.append([int(value) for value in fields[:3]])
-        except ValueError:
-            raise ValueError(f"{path}: cannot read the color line {line!r}") from None
+        # Three values a line, each checked before it is converted: two-value
+        # lines must not be regrouped into colors, nor a 30-digit value reach int64.
+        values = fields[:3]
+        if len(values) < 3 or not all(
+            _CHANNEL_VALUE.fullmatch(value) and int(value) <= 255 for value in values
+        ):
+            shown = line if len(line) <= 60 else line[:57] + "..."
+            raise ValueError(
+                f"{path}: line {number} is not a color 'R G B [name]' with R, G "
+                f"and B whole numbers from 0 to 255: {shown!r}"
+            )
+        colors.append([int(value) for value in values])
     return np.array(colors, dtype=np.int64).reshape(-1, 3)
 
 

@@ -162,8 +162,8 @@ def test_quantize_images_own_and_shared_palettes(china, flower):
 def test_a_failed_write_leaves_no_partial_file(folder, tmp_path, monkeypatch, capsys):
     import sklearn_colorquant._convert as convert
 
-    def write_half_then_fail(path, indices, palette, alpha=None):
-        path.write_bytes(b"\x89PNG half of a file")
+    def write_half_then_fail(file, indices, palette, **options):
+        file.write(b"\x89PNG half of a file")
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(convert, "save_indexed_image", write_half_then_fail)
@@ -178,8 +178,8 @@ def test_a_failed_write_leaves_no_partial_file(folder, tmp_path, monkeypatch, ca
 def test_an_interrupted_run_leaves_no_partial_file(folder, tmp_path, monkeypatch):
     import sklearn_colorquant._convert as convert
 
-    def write_half_then_interrupt(path, indices, palette, alpha=None):
-        path.write_bytes(b"\x89PNG half of a file")
+    def write_half_then_interrupt(file, indices, palette, **options):
+        file.write(b"\x89PNG half of a file")
         raise KeyboardInterrupt
 
     monkeypatch.setattr(convert, "save_indexed_image", write_half_then_interrupt)
