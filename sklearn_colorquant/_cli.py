@@ -5,6 +5,7 @@ import contextlib
 import io
 import os
 import signal
+import stat
 import sys
 import threading
 import time
@@ -512,7 +513,7 @@ class _Run:
                 found = sorted(
                     p
                     for p in path.iterdir()
-                    if p.suffix.lower() in IMAGE_SUFFIXES and not p.is_dir()
+                    if p.suffix.lower() in IMAGE_SUFFIXES and _may_be_an_image(p)
                 )
                 if not found:
                     suffixes = sorted(IMAGE_SUFFIXES)
@@ -745,6 +746,16 @@ def _fixed_colors(text):
     if text.lstrip().startswith("#"):
         raise ValueError(f"expected '#rrggbb' codes separated by commas, got {text!r}")
     return load_palette(text)
+
+
+def _may_be_an_image(path):
+    """Whether a folder's entry is a file to read: a regular file, or a link
+    that is broken or loops (reported, not passed over). A FIFO, socket or
+    device would block the run or never end; a folder is not an image."""
+    try:
+        return stat.S_ISREG(path.stat().st_mode)
+    except OSError:
+        return path.is_symlink()
 
 
 def _message(error, path):

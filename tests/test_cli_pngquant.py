@@ -35,7 +35,8 @@ def run(*args):
 def cli(*args, **kwargs):
     """colorquant in a process of its own, as a user runs it."""
     kwargs.setdefault("capture_output", True)
-    return subprocess.run([*CLI, *map(str, args)], timeout=300, **kwargs)
+    kwargs.setdefault("timeout", 300)
+    return subprocess.run([*CLI, *map(str, args)], **kwargs)
 
 
 def _psnr(a, b):
@@ -617,3 +618,31 @@ def test_the_frame_count_reported_is_the_one_in_the_file(tmp_path, capsys):
     assert "(1000 frames)" in out
     with Image.open(tmp_path / "o2" / "blink.gif") as written:
         assert written.n_frames == 1000
+
+
+# --- beyond the list: odd folders ------------------------------------------------
+
+
+def test_odd_entries_of_a_folder_neither_hang_nor_stop_the_run(tmp_path, photo):
+    folder = tmp_path / "odd"
+    folder.mkdir()
+    Image.open(photo).save(folder / "good.png")
+    Image.open(photo).save(folder / "-dash é.png")
+    os.mkfifo(folder / "fifo.png")  # reading it would wait for a writer forever
+    (folder / "dangling.png").symlink_to(tmp_path / "nowhere.png")
+    (folder / "loop.png").symlink_to(folder / "loop.png")
+    (folder / "empty.png").write_bytes(b"")
+    done = cli("quantize", folder, "-o", tmp_path / "out", text=True, timeout=120)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    errors = sorted(done.stderr.strip().splitlines())
+    assert errors == [
+        f"colorquant: {folder / 'dangling.png'}: No such file or directory",
+        f"colorquant: {folder / 'empty.png'}: not an image file Pillow can read",
+        f"colorquant: {folder / 'loop.png'}: Too many levels of symbolic links",
+    ]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "-dash é.png",
+        "good.png",
+    ]
+    assert "2 of 5 files written" in done.stdout
