@@ -1,6 +1,12 @@
 """Sphinx configuration for sklearn-colorquant's documentation."""
 
+import plotly.io
+
 import sklearn_colorquant
+
+# Plotly figures, the last expression of a gallery block, are embedded as
+# interactive HTML (their ``_repr_html_``), as sphinx-gallery documents it.
+plotly.io.renderers.default = "sphinx_gallery"
 
 project = "sklearn-colorquant"
 author = "the sklearn-colorquant developers"

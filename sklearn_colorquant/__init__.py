@@ -13,6 +13,7 @@ _DEFINED_IN = {
     "ColorQuantizer": "_quantizer",
     "apply_palette": "_image",
     "load_palette": "_io",
+    "plot_palette_3d": "_plotting",
     "quantize_animation": "_batch",
     "quantize_image": "_image",
     "quantize_images": "_batch",
