@@ -193,6 +193,51 @@ def _skimage(name):
     return convert
 
 
+# OkLab (Ottosson 2020), the space of ffmpeg's palettegen: linear sRGB to cone
+# responses, a cube root, then the opponent axes; L is on [0, 1].
+_LINEAR_TO_LMS = np.array(
+    [
+        [0.4122214708, 0.5363325363, 0.0514459929],
+        [0.2119034982, 0.6806995451, 0.1073969566],
+        [0.0883024619, 0.2817188376, 0.6299787005],
+    ]
+)
+_LMS_TO_OKLAB = np.array(
+    [
+        [0.2104542553, 0.7936177850, -0.0040720468],
+        [1.9779984951, -2.4285922050, 0.4505937099],
+        [0.0259040371, 0.7827717662, -0.8086757660],
+    ]
+)
+_OKLAB_TO_LMS = np.linalg.inv(_LMS_TO_OKLAB)
+_LMS_TO_LINEAR = np.linalg.inv(_LINEAR_TO_LMS)
+
+
+def rgb_to_oklab(rgb):
+    """OkLab coordinates of sRGB colors on the unit scale, shape ``(..., 3)``."""
+    rgb = np.asarray(rgb, dtype=np.float64)
+    linear = np.where(
+        rgb <= 0.04045, rgb / 12.92, ((np.maximum(rgb, 0.04045) + 0.055) / 1.055) ** 2.4
+    )
+    return np.cbrt(linear @ _LINEAR_TO_LMS.T) @ _LMS_TO_OKLAB.T
+
+
+def oklab_to_rgb(oklab):
+    """sRGB colors on the unit scale of OkLab coordinates, shape ``(..., 3)``;
+    colors outside the gamut come back outside ``[0, 1]``, unclipped."""
+    linear = (np.asarray(oklab, dtype=np.float64) @ _OKLAB_TO_LMS.T) ** 3 @ (
+        _LMS_TO_LINEAR.T
+    )
+    # Odd-symmetric, so that out-of-gamut negatives come back as negatives.
+    magnitude = np.abs(linear)
+    encoded = np.where(
+        magnitude <= 0.0031308,
+        12.92 * magnitude,
+        1.055 * np.maximum(magnitude, 0.0031308) ** (1 / 2.4) - 0.055,
+    )
+    return np.sign(linear) * encoded
+
+
 COLOR_SPACES = {
     space.name: space
     for space in (
@@ -205,6 +250,9 @@ COLOR_SPACES = {
         ),
         ColorSpace(
             "ycbcr", _skimage("rgb2ycbcr"), _skimage("ycbcr2rgb"), description="YCbCr"
+        ),
+        ColorSpace(
+            "oklab", rgb_to_oklab, oklab_to_rgb, description="OkLab (ffmpeg's palettegen)"
         ),
     )
 }

@@ -14,8 +14,15 @@ _AXIS_NAMES = {
     "lab": ("L*", "a*", "b*"),
     "luv": ("L*", "u*", "v*"),
     "ycbcr": ("Y", "Cb", "Cr"),
+    "oklab": ("L", "a", "b"),
 }
-_TITLES = {"rgb": "RGB", "lab": "CIELAB", "luv": "CIELUV", "ycbcr": "YCbCr"}
+_TITLES = {
+    "rgb": "RGB",
+    "lab": "CIELAB",
+    "luv": "CIELUV",
+    "ycbcr": "YCbCr",
+    "oklab": "OkLab",
+}
 
 
 def plot_palette_3d(
@@ -46,7 +53,7 @@ def plot_palette_3d(
         The image or pixels to show around the palette, in the same scale as
         the palette's colors; RGBA pixels that are fully transparent are left
         out. None shows the palette alone.
-    color_space : {"rgb", "lab", "luv", "ycbcr"}, default=None
+    color_space : {"rgb", "lab", "luv", "ycbcr", "oklab"}, default=None
         Where to place the points. None: the quantizer's own ``color_space``,
         and RGB for a palette given as colors.
     n_pixels : int, default=4000

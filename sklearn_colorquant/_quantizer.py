@@ -75,11 +75,13 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
         Lloyd's iterations then refine around the reserved ones; random colors
         are drawn beside them.
 
-    color_space : {"rgb", "lab", "luv", "ycbcr"}, default="rgb"
+    color_space : {"rgb", "lab", "luv", "ycbcr", "oklab"}, default="rgb"
         Space in which colors are clustered and matched. ``"rgb"`` uses the data
         as they are and works for any number of channels; ``"lab"`` (CIELAB, D65),
         ``"luv"`` and ``"ycbcr"`` need 3-channel RGB data and convert it with
-        :mod:`skimage.color`. ``palette_`` is always in the data's own space.
+        :mod:`skimage.color`; ``"oklab"`` (Ottosson's OkLab, the space of
+        ffmpeg's palettegen) needs 3-channel RGB too. ``palette_`` is always in
+        the data's own space.
 
     n_channels : int, default=None
         Channels per pixel when every row of ``X`` is a flattened image (or any

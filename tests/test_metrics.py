@@ -10,6 +10,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn_colorquant import ColorQuantizer
 from sklearn_colorquant._targets import _mean_delta_e_2000
 from sklearn_colorquant.metrics import (
+    blurred_peak_signal_noise_ratio,
     delta_e_scorer,
     make_rate_distortion_scorer,
     mean_delta_e,
@@ -85,6 +86,52 @@ def test_ssim_of_a_batch_and_of_grayscale():
     assert structural_similarity(batch, other) == pytest.approx((single + 1) / 2)
 
 
+def test_blurred_psnr_matches_blurring_by_hand(quantized_china):
+    from scipy.ndimage import gaussian_filter
+
+    image, quantized = quantized_china
+    blurred = [
+        gaussian_filter(x / 255.0, sigma=(2.0, 2.0, 0)) for x in (image, quantized)
+    ]
+    expected = metrics.peak_signal_noise_ratio(*blurred, data_range=1.0)
+    assert blurred_peak_signal_noise_ratio(
+        image, quantized, sigma=2.0
+    ) == pytest.approx(expected)
+    # No blur is the plain PSNR; a blur forgives the quantization's noise.
+    plain = peak_signal_noise_ratio(image, quantized)
+    assert blurred_peak_signal_noise_ratio(image, quantized, sigma=0) == pytest.approx(
+        plain
+    )
+    assert blurred_peak_signal_noise_ratio(image, quantized) > plain
+
+
+def test_blurred_psnr_rewards_dithering_that_plain_psnr_punishes():
+    from sklearn_colorquant import quantize_image
+
+    # A smooth gradient in 4 gray levels: dithering keeps its tone, banding does not.
+    ramp = np.tile(np.linspace(0, 1, 256), (64, 1))
+    ramp = np.repeat(ramp[:, :, None], 3, axis=2)
+    palette = np.repeat(np.linspace(0, 1, 4)[:, None], 3, axis=1)
+    banded, _ = quantize_image(ramp, 4, codebook=palette)
+    dithered, _ = quantize_image(ramp, 4, codebook=palette, dither="floyd-steinberg")
+    assert peak_signal_noise_ratio(ramp, dithered) < peak_signal_noise_ratio(
+        ramp, banded
+    )
+    assert blurred_peak_signal_noise_ratio(
+        ramp, dithered
+    ) > blurred_peak_signal_noise_ratio(ramp, banded) + 5
+
+
+def test_blurred_psnr_of_a_batch_blurs_each_image_alone(quantized_china):
+    image, quantized = quantized_china
+    single = blurred_peak_signal_noise_ratio(image, quantized)
+    # The batch's second image is the first: its blur must not leak into it.
+    batch = blurred_peak_signal_noise_ratio(
+        np.stack([image, image]), np.stack([quantized, image])
+    )
+    assert batch == pytest.approx(single + 10 * np.log10(2))
+
+
 @pytest.mark.parametrize(
     "call, message",
     [
@@ -105,6 +152,16 @@ def test_ssim_of_a_batch_and_of_grayscale():
             "H, W >= 7",
         ),
         (lambda: mean_squared_error(np.zeros((0, 3)), np.zeros((0, 3))), "empty"),
+        (
+            lambda: blurred_peak_signal_noise_ratio(np.zeros(9), np.zeros(9)),
+            "shape",
+        ),
+        (
+            lambda: blurred_peak_signal_noise_ratio(
+                np.zeros((9, 9)), np.zeros((9, 9)), sigma=-1
+            ),
+            "sigma",
+        ),
     ],
 )
 def test_measure_errors(call, message):

@@ -20,7 +20,7 @@ CODEBOOKS = [
     "random",
     BisectingKMeans(bisecting_strategy="largest_cluster"),
 ]
-SPACES = ["rgb", "lab", "luv", "ycbcr"]
+SPACES = ["rgb", "lab", "luv", "ycbcr", "oklab"]
 
 
 def _distinct(pixels):
