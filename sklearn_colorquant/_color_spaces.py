@@ -252,7 +252,10 @@ COLOR_SPACES = {
             "ycbcr", _skimage("rgb2ycbcr"), _skimage("ycbcr2rgb"), description="YCbCr"
         ),
         ColorSpace(
-            "oklab", rgb_to_oklab, oklab_to_rgb, description="OkLab (ffmpeg's palettegen)"
+            "oklab",
+            rgb_to_oklab,
+            oklab_to_rgb,
+            description="OkLab (ffmpeg's palettegen)",
         ),
     )
 }

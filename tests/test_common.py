@@ -40,7 +40,9 @@ THREE_CHANNELS = [
     ColorQuantizer(n_channels=3),
     ColorQuantizer(n_channels=3, encode="histogram"),
 ]
-PERCEPTUAL = [ColorQuantizer(color_space=space) for space in ("lab", "luv", "ycbcr", "oklab")]
+PERCEPTUAL = [
+    ColorQuantizer(color_space=space) for space in ("lab", "luv", "ycbcr", "oklab")
+]
 
 # The checks below fit on data of 1, 2, 4, 5 or 10 features, or feed values outside
 # the RGB range [0, 1]; these configurations reject such data with a ValueError that

@@ -117,9 +117,10 @@ def test_blurred_psnr_rewards_dithering_that_plain_psnr_punishes():
     assert peak_signal_noise_ratio(ramp, dithered) < peak_signal_noise_ratio(
         ramp, banded
     )
-    assert blurred_peak_signal_noise_ratio(
-        ramp, dithered
-    ) > blurred_peak_signal_noise_ratio(ramp, banded) + 5
+    assert (
+        blurred_peak_signal_noise_ratio(ramp, dithered)
+        > blurred_peak_signal_noise_ratio(ramp, banded) + 5
+    )
 
 
 def test_blurred_psnr_of_a_batch_blurs_each_image_alone(quantized_china):
