@@ -5,7 +5,9 @@ pattern, looking colors up in the candidate lists of ``_assign.list_grid``."""
 
 import numpy as np
 
-from libc.math cimport INFINITY
+cimport cython
+
+from libc.math cimport INFINITY, fabs, sqrt
 from libc.stdint cimport int16_t, int64_t
 from libc.stdlib cimport free, malloc
 from libc.string cimport memset
@@ -16,6 +18,12 @@ from ._nearest cimport _max2, _min2, squared_distance
 ctypedef fused pixel_t:
     unsigned char
     double
+
+# Undithered labels, as the nearest-color search returns them.
+ctypedef fused labels_t:
+    unsigned char
+    int16_t
+    int64_t
 
 
 cdef void _quarter_gaps(const double[:, ::1] centers, double* quarter_gap) noexcept nogil:
@@ -85,22 +93,26 @@ def floyd_steinberg(
     Py_ssize_t cells_per_axis,
     const int16_t[::1] listed,
     const int64_t[::1] starts,
-    double strength,
+    const float[:, :] strength,
+    double error_limit,
     int16_t[:, ::1] labels,
 ):
     """Floyd-Steinberg error diffusion over one image, serpentine scan.
 
     ``image`` holds working-space colors, shape ``(H, W, C)``; ``labels`` receives
-    the palette index of every pixel. A diffused color is clamped into the box of
-    the grid (the image's and the palette's colors) before its nearest palette
-    color is found; ``strength`` scales the error passed on.
+    the palette index of every pixel. ``strength[y, x]`` scales the error that
+    reaches pixel ``(y, x)``, and that error is shortened to ``error_limit`` (a
+    squared distance) if it is longer: a pixel never moves far from its own
+    color, which is what keeps isolated specks of distant colors out. The
+    diffused color is then clamped into the box of the grid (the image's and the
+    palette's colors) before its nearest palette color is found.
     """
     cdef Py_ssize_t height = image.shape[0], width = image.shape[1]
     cdef Py_ssize_t n_channels = image.shape[2], n_centers = centers.shape[0]
     cdef Py_ssize_t y, k, x, channel, previous, j = 0, step
-    cdef double ahead_share = strength * (7 / 16.0), behind_share = strength * (3 / 16.0)
-    cdef double under_share = strength * (5 / 16.0), past_share = strength * (1 / 16.0)
-    cdef double distance, v, diff, error
+    cdef double ahead_share = 7 / 16.0, behind_share = 3 / 16.0
+    cdef double under_share = 5 / 16.0, past_share = 1 / 16.0
+    cdef double distance, v, diff, error, scale, carried
     cdef bint forward
     cdef double* quarter_gap
     cdef double* current
@@ -123,9 +135,19 @@ def floyd_steinberg(
                 for k in range(width):
                     x = k if forward else width - 1 - k
                     previous = j
+                    scale = strength[y, x]
+                    carried = 0.0
+                    for channel in range(n_channels):
+                        v = current[(x + 1) * n_channels + channel]
+                        carried += v * v
+                    carried *= scale * scale
+                    if carried > error_limit:
+                        scale *= sqrt(error_limit / carried)
                     distance = 0.0
                     for channel in range(n_channels):
-                        v = image[y, x, channel] + current[(x + 1) * n_channels + channel]
+                        v = image[y, x, channel] + scale * current[
+                            (x + 1) * n_channels + channel
+                        ]
                         v = _min2(_max2(v, low[channel]), high[channel])
                         value[channel] = v
                         diff = v - centers[previous, channel]
@@ -238,7 +260,8 @@ def floyd_steinberg_3(
     Py_ssize_t cells_per_axis,
     const int16_t[::1] listed,
     const int64_t[::1] starts,
-    double strength,
+    const float[:, :] strength,
+    double error_limit,
     int16_t[:, ::1] labels,
 ):
     """``floyd_steinberg`` for 3 channels, written out channel by channel: the
@@ -247,9 +270,9 @@ def floyd_steinberg_3(
     cdef Py_ssize_t height = image.shape[0], width = image.shape[1]
     cdef Py_ssize_t n_centers = centers.shape[0]
     cdef Py_ssize_t y, k, x, j = 0, step, behind
-    cdef double ahead_share = strength * (7 / 16.0), behind_share = strength * (3 / 16.0)
-    cdef double under_share = strength * (5 / 16.0), past_share = strength * (1 / 16.0)
-    cdef double r, g, b, dr, dg, db, er, eg, eb
+    cdef double ahead_share = 7 / 16.0, behind_share = 3 / 16.0
+    cdef double under_share = 5 / 16.0, past_share = 1 / 16.0
+    cdef double r, g, b, dr, dg, db, er, eg, eb, scale, carried
     cdef double ahead_r, ahead_g, ahead_b, last_r, last_g, last_b
     cdef double before_r, before_g, before_b
     cdef double low_r = low[0], low_g = low[1], low_b = low[2]
@@ -279,9 +302,16 @@ def floyd_steinberg_3(
                 before_r = before_g = before_b = 0.0
                 for k in range(width):
                     x = k if forward else width - 1 - k
-                    r = image[y, x, 0] + (current[(x + 1) * 3] + ahead_r)
-                    g = image[y, x, 1] + (current[(x + 1) * 3 + 1] + ahead_g)
-                    b = image[y, x, 2] + (current[(x + 1) * 3 + 2] + ahead_b)
+                    er = current[(x + 1) * 3] + ahead_r
+                    eg = current[(x + 1) * 3 + 1] + ahead_g
+                    eb = current[(x + 1) * 3 + 2] + ahead_b
+                    scale = strength[y, x]
+                    carried = (er * er + eg * eg + eb * eb) * (scale * scale)
+                    if carried > error_limit:
+                        scale *= sqrt(error_limit / carried)
+                    r = image[y, x, 0] + scale * er
+                    g = image[y, x, 1] + scale * eg
+                    b = image[y, x, 2] + scale * eb
                     r = _min2(_max2(r, low_r), high_r)
                     g = _min2(_max2(g, low_g), high_g)
                     b = _min2(_max2(b, low_b), high_b)
@@ -320,3 +350,121 @@ def floyd_steinberg_3(
             free(quarter_gap)
             free(current)
             free(below)
+
+
+cdef inline double _second_difference(
+    const pixel_t* before, const pixel_t* pixel, const pixel_t* after,
+    Py_ssize_t n_channels,
+) noexcept nogil:
+    """Largest ``|before + after - 2 pixel|`` over the channels (in integers for
+    uint8 data, exact and without conversions)."""
+    cdef Py_ssize_t channel
+    cdef int whole, largest_whole = 0
+    cdef double value, largest = 0.0
+    if pixel_t is cython.uchar:
+        for channel in range(n_channels):
+            whole = <int> before[channel] + <int> after[channel] - 2 * <int> pixel[channel]
+            whole = whole if whole >= 0 else -whole
+            largest_whole = whole if whole > largest_whole else largest_whole
+        return <double> largest_whole
+    for channel in range(n_channels):
+        value = fabs(before[channel] + after[channel] - 2.0 * pixel[channel])
+        largest = _max2(value, largest)
+    return largest
+
+
+cdef void _cross_filter(
+    const float* source, float* target, Py_ssize_t height, Py_ssize_t width,
+    bint take_max,
+) noexcept nogil:
+    """The least (or greatest) of each value and its four neighbors, edges
+    repeated."""
+    cdef Py_ssize_t y, x, up, down, left, right
+    cdef float best
+    for y in range(height):
+        up = y - 1 if y > 0 else 0
+        down = y + 1 if y < height - 1 else height - 1
+        for x in range(width):
+            left = x - 1 if x > 0 else 0
+            right = x + 1 if x < width - 1 else width - 1
+            best = source[y * width + x]
+            if take_max:
+                best = _max2(_max2(best, source[up * width + x]), source[down * width + x])
+                best = _max2(_max2(best, source[y * width + left]), source[y * width + right])
+            else:
+                best = _min2(_min2(best, source[up * width + x]), source[down * width + x])
+                best = _min2(_min2(best, source[y * width + left]), source[y * width + right])
+            target[y * width + x] = best
+
+
+def dither_map(
+    const pixel_t[:, :, ::1] image,
+    const labels_t[:, ::1] plain,
+    double contrast_scale,
+    double lift,
+    double run_half,
+    double base,
+    float[:, ::1] strength,
+):
+    """Share of the diffused error that each pixel of ``image`` ``(H, W, C)``
+    takes, into ``strength``.
+
+    Two things turn diffusion down. Edges: a pixel whose second difference
+    across it (times ``contrast_scale``) is large sits on an edge, where
+    diffused error smears the edge and the eye needs no help; the edge measure
+    is eroded then dilated so that a thin line of texture does not switch a
+    region off. Texture: where ``plain``, the undithered labels, already changes
+    from pixel to pixel, the image's own detail hides banding; where it runs
+    long with equal neighbors above and below, banding shows and dithering gets
+    full strength. A run of ``n`` pixels with ``m`` equal neighbors takes
+    ``1 - run_half / (run_half + 10 n + 15 m)``.
+    """
+    cdef Py_ssize_t height = image.shape[0], width = image.shape[1]
+    cdef Py_ssize_t n_channels = image.shape[2]
+    cdef Py_ssize_t y, x, up, down, left, right, start, stop, i
+    cdef double horizontal, vertical
+    cdef double count, factor, lifted = 1.0 / (1.0 + lift)
+    cdef float* flatness
+    cdef float* spread
+    with nogil:
+        flatness = <float*> malloc(height * width * sizeof(float))
+        spread = <float*> malloc(height * width * sizeof(float))
+        try:
+            for y in range(height):
+                up = y - 1 if y > 0 else 0
+                down = y + 1 if y < height - 1 else height - 1
+                for x in range(width):
+                    left = x - 1 if x > 0 else 0
+                    right = x + 1 if x < width - 1 else width - 1
+                    horizontal = _second_difference(
+                        &image[y, left, 0], &image[y, x, 0], &image[y, right, 0],
+                        n_channels,
+                    )
+                    vertical = _second_difference(
+                        &image[up, x, 0], &image[y, x, 0], &image[down, x, 0],
+                        n_channels,
+                    )
+                    flatness[y * width + x] = <float> (
+                        1.0 - _min2(contrast_scale * _max2(horizontal, vertical), 1.0)
+                    )
+            _cross_filter(flatness, spread, height, width, False)
+            _cross_filter(spread, flatness, height, width, True)
+            for y in range(height):
+                start = 0
+                while start < width:
+                    stop = start + 1
+                    while stop < width and plain[y, stop] == plain[y, start]:
+                        stop += 1
+                    count = 10.0 * (stop - start)
+                    for i in range(start, stop):
+                        if y > 0 and plain[y - 1, i] == plain[y, start]:
+                            count += 15.0
+                        if y < height - 1 and plain[y + 1, i] == plain[y, start]:
+                            count += 15.0
+                    factor = base * (1.0 - run_half / (run_half + count)) * lifted
+                    for i in range(start, stop):
+                        strength[y, i] = <float> ((flatness[y * width + i] + lift) * factor)
+                    start = stop
+        finally:
+            free(flatness)
+            free(spread)

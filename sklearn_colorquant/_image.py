@@ -9,7 +9,7 @@ import numpy as np
 
 from . import _threads
 from ._color_spaces import color_space_of
-from ._dither import dither_labels
+from ._dither import dither_labels, dither_method
 from ._encodings import index_dtype
 from ._learn import learn_palette
 from ._palette import fitted_palette
@@ -36,8 +36,9 @@ def quantize_image(
         color, as pngquant does.
     n_colors : int, default=64
         Size of the palette.
-    dither : {"floyd-steinberg", "ordered"}, default=None
-        Dither when mapping pixels to the palette (see :func:`apply_palette`).
+    dither : {"adaptive", "floyd-steinberg", "ordered"} or bool, default=None
+        Dither when mapping pixels to the palette (see :func:`apply_palette`);
+        True means ``"adaptive"``.
     dither_strength : float, default=1.0
         Strength of the dithering, between 0 and 1.
     return_indices : bool, default=False
@@ -99,15 +100,25 @@ def apply_palette(
     quantizer : ColorQuantizer or array-like of shape (n_colors, C)
         A fitted quantizer, whose ``color_space`` decides what "nearest" means,
         or a palette: its colors, in the image's scale, matched in RGB.
-    dither : {"floyd-steinberg", "ordered"}, default=None
-        ``None`` maps each pixel to its nearest palette color.
-        ``"floyd-steinberg"`` diffuses each pixel's error to its unvisited
-        neighbors (7/16, 3/16, 5/16, 1/16, serpentine scan), in the working color
-        space. ``"ordered"`` adds an 8x8 Bayer pattern, scaled to the typical
-        distance between palette colors, before mapping.
+    dither : {"adaptive", "floyd-steinberg", "ordered"} or bool, default=None
+        ``None`` (or False) maps each pixel to its nearest palette color.
+        ``"adaptive"`` (or True), the one to use unless you have a reason, is
+        error diffusion that keeps to what the eye needs: the error a pixel
+        takes is at most twice the palette's typical spacing, so that no speck
+        of a distant color appears; diffusion is turned down across edges and
+        where the undithered image already changes color from pixel to pixel
+        (texture hides banding), and kept up in smooth areas that would band.
+        It keeps the plain PSNR close to the undithered one while raising the
+        PSNR after a blur (``metrics.blurred_peak_signal_noise_ratio``).
+        ``"floyd-steinberg"`` diffuses each pixel's whole error to its
+        unvisited neighbors (7/16, 3/16, 5/16, 1/16, serpentine scan): the
+        classic, grainier. Both work in the working color space.
+        ``"ordered"`` adds an 8x8 Bayer pattern, scaled to the typical distance
+        between palette colors, before mapping.
     dither_strength : float, default=1.0
-        Between 0 (no dithering) and 1: the share of the error passed on, or the
-        scale of the pattern.
+        Between 0 (no dithering) and 1: the share of the error passed on
+        (``"adaptive"`` at 1 is its own tuned level), or the scale of the
+        pattern.
     return_indices : bool, default=False
         Return the palette index of each pixel, shape ``image.shape[:-1]``
         (``(H, W)`` for a grayscale image), instead of the colors, in the
@@ -151,6 +162,7 @@ def image_labels(image, palette, dither=None, dither_strength=1.0, n_threads=Non
     transparent pixels take the index ``palette.n_colors``. In the smallest
     unsigned dtype that holds every index: a large image's labels cost a byte a
     pixel. At most ``n_threads`` threads."""
+    dither = dither_method(dither)
     pixels = palette.check(_image_pixels(image), name="The image")
     if pixels.shape[1] == 4:
         palette.color_space.check_alpha()
@@ -223,7 +235,15 @@ def _dithered_labels(image, pixels, palette, method, strength):
     else:
         working = space.to_working(pixels, pixels.dtype)
     images = working.reshape(-1, *spatial, pixels.shape[1])
-    return dither_labels(images, palette.centers, space, method, strength).reshape(-1)
+    # The adaptive method reads the undithered labels: the one fast path gives them.
+    plain = (
+        palette.labels(pixels).reshape(images.shape[:-1])
+        if method == "adaptive"
+        else None
+    )
+    return dither_labels(
+        images, palette.centers, space, method, strength, plain
+    ).reshape(-1)
 
 
 def _image_pixels(image):

@@ -382,7 +382,7 @@ def test_apply_palette_neither_refits_nor_clones(monkeypatch, china, patches):
         )
 
 
-@pytest.mark.parametrize("dither", [None, "floyd-steinberg", "ordered"])
+@pytest.mark.parametrize("dither", [None, "adaptive", "floyd-steinberg", "ordered"])
 def test_every_pixel_is_checked_before_mapping(china, dither):
     image = china[:64, :64] / 255.0
     _, quantizer = quantize_image(image, 8, random_state=0)

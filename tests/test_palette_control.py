@@ -174,7 +174,7 @@ def _static_changes(frames_in, frames_out):
 
 @pytest.mark.parametrize("source_format", ["gif", "png"])
 @pytest.mark.parametrize("output_format", ["gif", "png"])
-@pytest.mark.parametrize("dither", ["none", "floyd-steinberg"])
+@pytest.mark.parametrize("dither", ["none", "adaptive", "floyd-steinberg"])
 def test_an_animation_keeps_its_frames_timing_and_still_areas(
     tmp_path, sprite_animation, source_format, output_format, dither
 ):
@@ -257,7 +257,7 @@ def test_fixed_colors_on_the_command_line(tmp_path, china_pixels):
         assert {255, 128} <= set(palette[:, 0])
 
 
-@pytest.mark.parametrize("dither", [None, "floyd-steinberg", "ordered"])
+@pytest.mark.parametrize("dither", [None, "adaptive", "floyd-steinberg", "ordered"])
 def test_quantize_animation_keeps_still_pixels_and_a_palette_per_frame_does_not(
     dither,
 ):
