@@ -507,19 +507,29 @@ def _new_temporary(target):
     with the permissions a plain new file gets (umask applied), and an open
     descriptor holding a lock on it for as long as this process writes it."""
     for _ in range(100):
-        name = f".{target.stem}.{os.urandom(6).hex()}.partial{target.suffix}"
-        temporary = target.with_name(name)
+        token = os.urandom(6).hex()
+        temporary = target.with_name(f".{target.stem}.{token}.partial{target.suffix}")
+        # Made under a name that remove_stale_temporaries does not match, locked,
+        # and only then given its own: a run cleaning the folder meanwhile could
+        # otherwise take the lock of the file just made, before its maker, and
+        # remove it. The rename cannot replace another run's file unless both
+        # drew the same 48 random bits.
+        making = target.with_name(f".{target.stem}.{token}.making{target.suffix}")
         with _temporaries_lock:
             if _stopping:
                 raise OSError("the run is stopping")
             try:
-                descriptor = os.open(
-                    temporary, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o666
-                )
+                descriptor = os.open(making, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o666)
             except FileExistsError:
                 continue
+            try:
+                _lock(descriptor)
+                os.rename(making, temporary)
+            except BaseException:
+                os.close(descriptor)
+                Path(making).unlink(missing_ok=True)
+                raise
             _temporaries.add(temporary)
-        _lock(descriptor)
         return temporary, descriptor
     raise OSError(f"cannot make a temporary file beside {target}")
 

@@ -557,6 +557,25 @@ def test_a_partial_file_a_live_run_is_writing_is_kept(tmp_path, photo, capsys):
     assert not live.exists()
 
 
+def test_a_file_being_made_is_not_taken_for_a_stale_one(tmp_path, monkeypatch):
+    # Another run cleans the folder at the worst moment: after this run made its
+    # temporary file and before it locked it. The file must not look stale then.
+    from sklearn_colorquant import _convert
+
+    taking_lock = _convert._lock
+    removed = []
+
+    def clean_then_lock(descriptor):
+        removed.extend(_convert.remove_stale_temporaries(tmp_path))
+        taking_lock(descriptor)
+
+    monkeypatch.setattr(_convert, "_lock", clean_then_lock)
+    size = _convert.write_new_file(tmp_path / "out.bin", lambda file: file.write(b"x"))
+    assert size == 1 and removed == []
+    assert (tmp_path / "out.bin").read_bytes() == b"x"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["out.bin"]
+
+
 # --- defect 9: folders without images --------------------------------------------
 
 
