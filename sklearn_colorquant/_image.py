@@ -234,7 +234,7 @@ def _dithered_labels(image, pixels, palette, method, strength):
         working = pixels
     else:
         working = space.to_working(pixels, pixels.dtype)
-    images = working.reshape(-1, *spatial, pixels.shape[1])
+    images = working.reshape(-1, *spatial, working.shape[1])
     # The adaptive method reads the undithered labels: the one fast path gives them.
     plain = (
         palette.labels(pixels).reshape(images.shape[:-1])

@@ -99,6 +99,10 @@ def plot_palette_3d(
     if n_pixels < 0:
         raise ValueError(f"n_pixels must be 0 or more, got {n_pixels}.")
     colors, frequencies, own_space = _palette_colors(palette)
+    if color_space is None and own_space not in _AXIS_NAMES:
+        # A working space of more than 3 coordinates (RGB beside CIELAB) shows in
+        # the first of them, RGB.
+        own_space = "rgb"
     space_name = own_space if color_space is None else color_space
     space = color_space_of(space_name)
     if space.name not in _AXIS_NAMES:

@@ -41,7 +41,8 @@ THREE_CHANNELS = [
     ColorQuantizer(n_channels=3, encode="histogram"),
 ]
 PERCEPTUAL = [
-    ColorQuantizer(color_space=space) for space in ("lab", "luv", "ycbcr", "oklab")
+    ColorQuantizer(color_space=space)
+    for space in ("lab", "luv", "ycbcr", "oklab", "rgb+lab")
 ]
 
 # The checks below fit on data of 1, 2, 4, 5 or 10 features, or feed values outside

@@ -53,14 +53,14 @@ def test_unknown_options(pixels, params, message):
         ColorQuantizer(**params).fit(pixels)
 
 
-@pytest.mark.parametrize("color_space", ["lab", "luv", "ycbcr", "oklab"])
+@pytest.mark.parametrize("color_space", ["lab", "luv", "ycbcr", "oklab", "rgb+lab"])
 def test_perceptual_space_needs_three_channels(color_space):
     gray = np.linspace(0, 1, 20).reshape(-1, 1)
     with pytest.raises(ValueError, match="needs RGB colors with 3 channels, got 1"):
         ColorQuantizer(2, color_space=color_space).fit(gray)
 
 
-@pytest.mark.parametrize("color_space", ["lab", "luv", "ycbcr", "oklab"])
+@pytest.mark.parametrize("color_space", ["lab", "luv", "ycbcr", "oklab", "rgb+lab"])
 def test_perceptual_space_needs_floats_in_unit_range(pixels, color_space):
     as_255_floats = pixels.astype(np.float64)
     with pytest.raises(ValueError, match=r"Float colors must lie in \[0, 1\].*by 255"):
