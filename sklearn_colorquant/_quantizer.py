@@ -82,11 +82,11 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
         :mod:`skimage.color`; ``"oklab"`` (Ottosson's OkLab, the space of
         ffmpeg's palettegen) needs 3-channel RGB too. ``"rgb+lab"`` puts unit
         RGB beside 0.4 times CIELAB over 100, so that a squared distance is the
-        RGB one plus 0.16 times the CIE76 one: at 64 and 256 colors its PSNR
-        and mean CIEDE2000 are both ahead of libimagequant's on every benchmark
-        photo (``benchmarks/bench_perceptual.py --color-space rgb+lab``), where
-        ``"rgb"`` is behind on CIEDE2000 on some; at 16 colors it varies more
-        with ``random_state``. It fits several times slower than ``"rgb"``.
+        RGB one plus 0.16 times the CIE76 one: its PSNR and mean CIEDE2000 are
+        both ahead of libimagequant's in 14 of the 15 benchmark cases (five
+        photos at 16, 64 and 256 colors, the worst of five seeds; ``"rgb"``: 8),
+        all but coffee at 16 colors (``benchmarks/bench_perceptual.py
+        --color-space rgb+lab``). It fits slower than ``"rgb"`` at 256 colors.
         ``palette_`` is always in the data's own space.
 
     n_channels : int, default=None
