@@ -13,7 +13,7 @@ for that, each k-means++ run with its iterations does.
 import numpy as np
 
 from . import _kmeans_kernels as kernels
-from ._assign import Grid, build_grid, nearest_center
+from ._assign import MAX_GRID_DIMENSIONS, Grid, build_grid, nearest_center
 from ._threads import limit, run_blocks
 
 # The coarse level: weighted means of the cells of a grid this fine. On uint8 RGB
@@ -488,10 +488,14 @@ def _coarse_level(
     """Weighted means of the cells of a grid, if they are enough points: the
     level ``(means, weights, grid)`` and the error the cells hide, the weighted
     mean squared distance of the points to their cell's mean."""
-    # Above 4 coordinates a grid does not prune; cells of the first three (the
-    # RGB of RGB beside CIELAB) still group nearby points, and the error they
-    # hide, measured on every coordinate, decides whether the level serves.
-    coarse = build_grid(np.ascontiguousarray(points[:, :3]), cells_per_axis)
+    gridded = points
+    if points.shape[1] > MAX_GRID_DIMENSIONS:
+        # A grid of so many dimensions does not prune; cells of the first three
+        # coordinates (the RGB of RGB beside CIELAB) still group nearby points,
+        # and the error they hide, measured on every coordinate, decides whether
+        # the level serves.
+        gridded = np.ascontiguousarray(points[:, :3])
+    coarse = build_grid(gridded, cells_per_axis)
     if len(coarse.cell_lows) < cells_per_cluster * n_clusters:
         return None
     means, cell_weights, hidden = kernels.cell_means(
