@@ -15,7 +15,7 @@ DITHER_METHODS = ("adaptive", "floyd-steinberg", "ordered")
 DEFAULT_DITHER = "adaptive"
 
 # The adaptive method's settings, chosen by measurement against libimagequant's
-# dithering on the benchmark photos (benchmarks/bench_dithering.py): the error
+# dithering on the benchmark photos (benchmarks/bench_perceptual.py): the error
 # that reaches a pixel is at most twice the palette's typical spacing; an edge
 # is a second difference of a third of the gamut's extent; diffusion on an edge
 # keeps 1.5 / 2.5 of its strength; at most 90% of the error is passed on.
@@ -59,21 +59,18 @@ def dither_labels(images, centers, color_space, method, strength, plain=None):
     color_space : ColorSpace
         The working color space.
     method : {"adaptive", "floyd-steinberg", "ordered"}
+        As ``dither_method`` resolves it.
     strength : float in [0, 1]
         Share of the error passed on (Floyd-Steinberg; adaptive, where 1 is its
         own level), or scale of the pattern relative to the typical distance
         between palette colors (ordered).
     plain : ndarray of shape (N, H, W), default=None
-        The undithered labels, if known (the adaptive method needs them).
+        The undithered labels: the adaptive method needs them.
 
     Returns
     -------
     labels : ndarray of shape (N, H, W), int16
     """
-    if method not in DITHER_METHODS:
-        raise ValueError(
-            f"dither must be one of {DITHER_METHODS} or None, got {method!r}."
-        )
     if not 0 <= strength <= 1:
         raise ValueError(f"dither_strength must be between 0 and 1, got {strength!r}.")
     n_channels = images.shape[-1]
@@ -99,18 +96,6 @@ def dither_labels(images, centers, color_space, method, strength, plain=None):
         extent = float(np.max(high - low))
         limit = np.inf
         if method == "adaptive":
-            if plain is None:
-                plain = np.empty(labels.shape, dtype=np.int16)
-                kernels.ordered_on_grid(
-                    np.ascontiguousarray(images),
-                    np.zeros((1, 1)),
-                    centers,
-                    *grid,
-                    *lists,
-                    plain,
-                    0,
-                    n_images * height,
-                )
             limit = (_ERROR_LIMIT * _palette_spacing(centers)) ** 2
 
         def diffuse(first, stop):

@@ -99,8 +99,8 @@ def blurred_peak_signal_noise_ratio(image_true, image_test, *, sigma=1.5):
         axes only, so pixel arrays are not accepted.
     sigma : float, default=1.5
         Standard deviation of the Gaussian, in pixels
-        (:func:`scipy.ndimage.gaussian_filter`, edges mirrored). 0 gives the
-        plain PSNR.
+        (:func:`scipy.ndimage.gaussian_filter`, edges mirrored), at most the
+        image's longest side. 0 gives the plain PSNR.
 
     Returns
     -------
@@ -124,7 +124,9 @@ def blurred_peak_signal_noise_ratio(image_true, image_test, *, sigma=1.5):
     >>> bool(blurred_peak_signal_noise_ratio(gray, checkers) > 40)
     True
     """
-    if not (isinstance(sigma, (int, float, np.number)) and 0 <= sigma < np.inf):
+    if isinstance(sigma, bool) or not (
+        isinstance(sigma, (int, float, np.number)) and 0 <= sigma < np.inf
+    ):
         raise ValueError(f"sigma must be a finite number >= 0, got {sigma!r}.")
     image_true, image_test = _check_pair(image_true, image_test)
     if image_true.ndim not in (2, 3, 4):
@@ -132,9 +134,18 @@ def blurred_peak_signal_noise_ratio(image_true, image_test, *, sigma=1.5):
             "blurred_peak_signal_noise_ratio needs images of shape (H, W), "
             f"(H, W, C) or (N, H, W, C), got {image_true.shape}."
         )
+    spatial = (1, 2) if image_true.ndim == 4 else (0, 1)
+    largest_side = max(image_true.shape[axis] for axis in spatial)
+    if sigma > largest_side:
+        # The filter's width grows with sigma, not with the image: a sigma of a
+        # million pixels takes seconds and more takes all the memory.
+        raise ValueError(
+            f"sigma={sigma!r} is wider than the image ({largest_side} pixels on "
+            "its longest side), where the blur leaves only the mean; use a sigma "
+            "of a few pixels, 1.5 by default."
+        )
     from scipy.ndimage import gaussian_filter
 
-    spatial = (1, 2) if image_true.ndim == 4 else (0, 1)
     sigmas = [sigma if axis in spatial else 0.0 for axis in range(image_true.ndim)]
     blurred_true, blurred_test = (
         gaussian_filter(to_unit(image, image.dtype), sigmas, mode="reflect")

@@ -163,6 +163,18 @@ def test_blurred_psnr_of_a_batch_blurs_each_image_alone(quantized_china):
             ),
             "sigma",
         ),
+        (
+            lambda: blurred_peak_signal_noise_ratio(
+                np.zeros((9, 9)), np.zeros((9, 9)), sigma=True
+            ),
+            "sigma",
+        ),
+        (
+            lambda: blurred_peak_signal_noise_ratio(
+                np.zeros((9, 9)), np.zeros((9, 9)), sigma=1e12
+            ),
+            "wider than the image",
+        ),
     ],
 )
 def test_measure_errors(call, message):
