@@ -22,7 +22,7 @@ def palette_colors(palette, labels):
     return np.take(palette, labels, axis=0)
 
 
-# A grid prunes well in few dimensions only; above this, one cell holds every point.
+# A grid prunes well in few dimensions only; above this, it cuts the first 3.
 MAX_GRID_DIMENSIONS = 4
 # Assignment grids aim for this many points per occupied cell.
 _POINTS_PER_CELL = 8
@@ -39,25 +39,25 @@ class Grid:
 
     order: np.ndarray  # point indices, cell by cell
     cell_starts: np.ndarray  # the points of cell c are order[starts[c]:starts[c + 1]]
-    cell_lows: np.ndarray  # lowest corner of each occupied cell
-    cell_size: np.ndarray  # size of a cell along each axis
+    cell_lows: np.ndarray  # lowest corner of the box of each occupied cell's points
+    cell_highs: np.ndarray  # highest corner of that box
     cell_of_point: np.ndarray  # occupied-cell index of each point
 
 
 def build_grid(points, cells_per_axis=None):
     """Uniform grid over the bounding box of ``points``, by default sized to their
-    number; above 4 dimensions, a single cell.
+    number; above 4 dimensions, cut along the first 3 only (the RGB of RGB beside
+    CIELAB, which decides the rest), each cell spanning the others' whole range.
     """
     n_points, n_channels = points.shape
-    if n_channels > MAX_GRID_DIMENSIONS:
-        cells_per_axis = 1
-    elif cells_per_axis is None:
-        per_axis = (max(n_points, 1) / _POINTS_PER_CELL) ** (1 / n_channels)
+    n_gridded = n_channels if n_channels <= MAX_GRID_DIMENSIONS else 3
+    if cells_per_axis is None:
+        per_axis = (max(n_points, 1) / _POINTS_PER_CELL) ** (1 / max(n_gridded, 1))
         cells_per_axis = int(np.clip(round(per_axis), 1, _MAX_CELLS_PER_AXIS))
     points = np.ascontiguousarray(points, dtype=np.float64)
     if n_points == 0:
         raise ValueError("A grid needs at least one point.")
-    return Grid(*kernels.grid_cells(points, cells_per_axis))
+    return Grid(*kernels.grid_cells(points, cells_per_axis, n_gridded))
 
 
 def nearest_center(points, centers, grid=None, *, ties=False):
@@ -107,7 +107,7 @@ def nearest_center(points, centers, grid=None, *, ties=False):
                 grid.order,
                 grid.cell_starts,
                 grid.cell_lows,
-                grid.cell_size,
+                grid.cell_highs,
                 centers,
                 labels,
                 distances,

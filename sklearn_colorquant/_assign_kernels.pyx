@@ -82,7 +82,7 @@ def nearest_in_cells(
     const int64_t[::1] order,
     const int64_t[::1] cell_starts,
     const double[:, ::1] cell_lows,
-    const double[::1] cell_size,
+    const double[:, ::1] cell_highs,
     const double[:, ::1] centers,
     int64_t[::1] labels,
     double[::1] distances,
@@ -96,7 +96,7 @@ def nearest_in_cells(
 
     ``order`` lists the points cell by cell; the points of cell ``c`` are
     ``order[cell_starts[c]:cell_starts[c + 1]]`` and lie in the box from
-    ``cell_lows[c]`` to ``cell_lows[c] + cell_size``.
+    ``cell_lows[c]`` to ``cell_highs[c]``.
     """
     cdef Py_ssize_t n_channels = points.shape[1], n_centers = centers.shape[0]
     cdef Py_ssize_t cell, position, i, j, k, channel, best, n_candidates
@@ -105,22 +105,18 @@ def nearest_in_cells(
     cdef int64_t* everyone
     cdef int64_t* candidates
     cdef double* near
-    cdef double* box_high
     if stop_cell <= first_cell:
         return
     with nogil:
         everyone = <int64_t*> malloc(n_centers * sizeof(int64_t))
         candidates = <int64_t*> malloc(n_centers * sizeof(int64_t))
         near = <double*> malloc(n_centers * sizeof(double))
-        box_high = <double*> malloc(n_channels * sizeof(double))
         try:
             for j in range(n_centers):
                 everyone[j] = j
             for cell in range(first_cell, stop_cell):
-                for channel in range(n_channels):
-                    box_high[channel] = cell_lows[cell, channel] + cell_size[channel]
                 n_candidates = box_candidates(
-                    &cell_lows[cell, 0], box_high, &centers[0, 0], n_channels,
+                    &cell_lows[cell, 0], &cell_highs[cell, 0], &centers[0, 0], n_channels,
                     everyone, n_centers, candidates, near, 0.0, &others,
                 )
                 for position in range(cell_starts[cell], cell_starts[cell + 1]):
@@ -143,21 +139,26 @@ def nearest_in_cells(
             free(everyone)
             free(candidates)
             free(near)
-            free(box_high)
 
 
-def grid_cells(const double[:, ::1] points, Py_ssize_t cells_per_axis):
+def grid_cells(
+    const double[:, ::1] points, Py_ssize_t cells_per_axis, Py_ssize_t n_gridded
+):
     """Sort ``points`` into the cells of a uniform grid over their bounding box.
 
-    Returns ``(order, cell_starts, cell_lows, cell_size, cell_of_point)``: the
+    Returns ``(order, cell_starts, cell_lows, cell_highs, cell_of_point)``: the
     points cell by cell, where each occupied cell's points start in ``order``,
-    each occupied cell's lowest corner, the cells' size, and each point's cell.
-    Occupied cells are numbered in the order of their grid position.
+    the bounding box of each occupied cell's points (tighter than the cell, so
+    that it prunes more), and each point's cell. Occupied cells are numbered in
+    the order of their grid position. Only the first ``n_gridded`` channels are
+    cut into ``cells_per_axis`` cells; a cell spans the whole range of the
+    others.
     """
     cdef Py_ssize_t n_points = points.shape[0], n_channels = points.shape[1]
     cdef Py_ssize_t i, channel, position, index, n_positions = 1, n_cells = 0
-    cdef Py_ssize_t cell, rest
-    for channel in range(n_channels):
+    cdef Py_ssize_t cell
+    n_gridded = min(n_gridded, n_channels)
+    for channel in range(n_gridded):
         n_positions *= cells_per_axis
     low_array = np.array(points[0], dtype=np.float64)
     high_array = low_array.copy()
@@ -173,13 +174,14 @@ def grid_cells(const double[:, ::1] points, Py_ssize_t cells_per_axis):
             for channel in range(n_channels):
                 low[channel] = _min2(low[channel], points[i, channel])
                 high[channel] = _max2(high[channel], points[i, channel])
-    cell_size_array = (high_array - low_array) / cells_per_axis
+    cell_size_array = high_array - low_array
+    cell_size_array[:n_gridded] /= cells_per_axis
     cell_size_array[cell_size_array == 0.0] = 1.0
     cdef double[::1] cell_size = cell_size_array
     with nogil:
         for i in range(n_points):
             position = 0
-            for channel in range(n_channels):
+            for channel in range(n_gridded):
                 index = <Py_ssize_t> ((points[i, channel] - low[channel]) / cell_size[channel])
                 if index > cells_per_axis - 1:
                     index = cells_per_axis - 1
@@ -190,24 +192,20 @@ def grid_cells(const double[:, ::1] points, Py_ssize_t cells_per_axis):
             cell_of_position[position] = n_cells if counts[position] > 0 else -1
             n_cells += counts[position] > 0
     cell_starts_array = np.empty(n_cells + 1, dtype=np.int64)
-    cell_lows_array = np.empty((n_cells, n_channels), dtype=np.float64)
+    cell_lows_array = np.full((n_cells, n_channels), np.inf)
+    cell_highs_array = np.full((n_cells, n_channels), -np.inf)
     order_array = np.empty(n_points, dtype=np.int64)
     cell_of_point_array = np.empty(n_points, dtype=np.int64)
     filled_array = np.empty(n_cells, dtype=np.int64)
     cdef int64_t[::1] cell_starts = cell_starts_array, order = order_array
     cdef int64_t[::1] cell_of_point = cell_of_point_array, filled = filled_array
-    cdef double[:, ::1] cell_lows = cell_lows_array
+    cdef double[:, ::1] cell_lows = cell_lows_array, cell_highs = cell_highs_array
     with nogil:
         cell_starts[0] = 0
         for position in range(n_positions):
             cell = cell_of_position[position]
             if cell >= 0:
                 cell_starts[cell + 1] = cell_starts[cell] + counts[position]
-                rest = position
-                for channel in range(n_channels - 1, -1, -1):
-                    index = rest % cells_per_axis
-                    rest = rest // cells_per_axis
-                    cell_lows[cell, channel] = low[channel] + index * cell_size[channel]
         for cell in range(n_cells):
             filled[cell] = cell_starts[cell]
         for i in range(n_points):
@@ -215,8 +213,13 @@ def grid_cells(const double[:, ::1] points, Py_ssize_t cells_per_axis):
             cell_of_point[i] = cell
             order[filled[cell]] = i
             filled[cell] += 1
+            for channel in range(n_channels):
+                cell_lows[cell, channel] = _min2(cell_lows[cell, channel], points[i, channel])
+                cell_highs[cell, channel] = _max2(
+                    cell_highs[cell, channel], points[i, channel]
+                )
     return (
-        order_array, cell_starts_array, cell_lows_array, cell_size_array,
+        order_array, cell_starts_array, cell_lows_array, cell_highs_array,
         cell_of_point_array,
     )
 

@@ -13,7 +13,7 @@ for that, each k-means++ run with its iterations does.
 import numpy as np
 
 from . import _kmeans_kernels as kernels
-from ._assign import MAX_GRID_DIMENSIONS, Grid, build_grid, nearest_center
+from ._assign import Grid, build_grid, nearest_center
 from ._threads import limit, run_blocks
 
 # The coarse level: weighted means of the cells of a grid this fine. On uint8 RGB
@@ -133,7 +133,7 @@ def _lloyd(level, centers, max_iter, tolerance, n_fixed=0):
     n_centers = len(centers)
     n_cells = len(grid.cell_lows)
     state = kernels.LloydState(centers, n_points, n_cells, min(n_centers, _MAX_LISTED))
-    cells = (grid.cell_starts, grid.cell_lows, grid.cell_size)
+    cells = (grid.cell_starts, grid.cell_lows, grid.cell_highs)
     labels, upper, shift = state.labels, state.upper, state.shift
     by_first = np.arange(n_centers)
 
@@ -231,7 +231,7 @@ def _seeds_from(level, n_clusters, uniforms, given, least=0.0):
     if n_clusters <= 0:
         return np.empty(0, dtype=np.int64), np.inf
     n_trials = _n_trials(n_clusters, len(given))
-    cells = (grid.cell_starts, grid.cell_lows, grid.cell_size)
+    cells = (grid.cell_starts, grid.cell_lows, grid.cell_highs)
     total_weight = np.sum(weights)
     seeds, total = kernels.kmeans_plusplus(
         points, weights, cells, n_clusters, uniforms, n_trials, given,
@@ -488,14 +488,10 @@ def _coarse_level(
     """Weighted means of the cells of a grid, if they are enough points: the
     level ``(means, weights, grid)`` and the error the cells hide, the weighted
     mean squared distance of the points to their cell's mean."""
-    gridded = points
-    if points.shape[1] > MAX_GRID_DIMENSIONS:
-        # A grid of so many dimensions does not prune; cells of the first three
-        # coordinates (the RGB of RGB beside CIELAB) still group nearby points,
-        # and the error they hide, measured on every coordinate, decides whether
-        # the level serves.
-        gridded = np.ascontiguousarray(points[:, :3])
-    coarse = build_grid(gridded, cells_per_axis)
+    # Above 4 coordinates the grid cuts the first three (the RGB of RGB beside
+    # CIELAB); the error its cells hide, measured on every coordinate, decides
+    # whether the level serves.
+    coarse = build_grid(points, cells_per_axis)
     if len(coarse.cell_lows) < cells_per_cluster * n_clusters:
         return None
     means, cell_weights, hidden = kernels.cell_means(
@@ -515,7 +511,7 @@ def _level(points, weights, grid=None):
         np.arange(len(points)),
         grid.cell_starts,
         grid.cell_lows,
-        grid.cell_size,
+        grid.cell_highs,
         grid.cell_of_point[order],
     )
     # np.take gathers rows several times faster than fancy indexing.

@@ -162,7 +162,7 @@ cdef double _potential_with(
     double* closest,
     const int64_t[::1] cell_starts,
     const double[:, ::1] cell_lows,
-    const double[::1] cell_size,
+    const double[:, ::1] cell_highs,
     double* cell_largest,
     double* cell_potential,
     Py_ssize_t candidate,
@@ -174,14 +174,15 @@ cdef double _potential_with(
     whose box is at least its largest distance away from the candidate keeps
     its potential as it is, added in the same order."""
     cdef Py_ssize_t n_channels = points.shape[1], cell, channel, i
-    cdef double total = 0.0, gap_squared, c, low, gap, cell_total, largest
+    cdef double total = 0.0, gap_squared, c, gap, cell_total, largest
     cdef double distance
     for cell in range(cell_starts.shape[0] - 1):
         gap_squared = 0.0
         for channel in range(n_channels):
             c = points[candidate, channel]
-            low = cell_lows[cell, channel]
-            gap = _max2(_max2(low - c, c - (low + cell_size[channel])), 0.0)
+            gap = _max2(
+                _max2(cell_lows[cell, channel] - c, c - cell_highs[cell, channel]), 0.0
+            )
             gap_squared += gap * gap
         # Points sit on the box's faces up to rounding: shrink the gap a little.
         if gap_squared * (1.0 - 1e-9) >= cell_largest[cell]:
@@ -224,14 +225,14 @@ def kmeans_plusplus(
     Stops with fewer seeds once the potential is below ``least`` (more seeds
     only lower it): the caller wanted to know whether it would be.
 
-    ``cells`` is ``(cell_starts, cell_lows, cell_size)`` of a grid whose cells
+    ``cells`` is ``(cell_starts, cell_lows, cell_highs)`` of a grid whose cells
     hold the points in order (a level of ``_kmeans``): a cell farther from a
     candidate than its points are from their closest seed keeps its share of
     the potential, and is not looked at point by point.
     """
     cdef const int64_t[::1] cell_starts = cells[0]
     cdef const double[:, ::1] cell_lows = cells[1]
-    cdef const double[::1] cell_size = cells[2]
+    cdef const double[:, ::1] cell_highs = cells[2]
     cdef Py_ssize_t n_points = points.shape[0], n_cells = cell_starts.shape[0] - 1
     cdef Py_ssize_t n_channels = points.shape[1], n_given = given.shape[0]
     cdef Py_ssize_t i, j, cell, center, trial, draw = 1, start = 0, best_index
@@ -298,7 +299,7 @@ def kmeans_plusplus(
                         )
                         draw += 1
                     candidate_potential = _potential_with(
-                        points, weights, closest, cell_starts, cell_lows, cell_size,
+                        points, weights, closest, cell_starts, cell_lows, cell_highs,
                         cell_largest, cell_potential, candidate, keep,
                     )
                     if not keep and candidate_potential < best_potential:
@@ -314,17 +315,6 @@ def kmeans_plusplus(
             free(cell_potential)
             free(cell_cumulative)
     return chosen_array[:n_chosen], potential
-
-
-cdef inline void _cell_box_high(
-    const double[:, ::1] cell_lows,
-    const double[::1] cell_size,
-    Py_ssize_t cell,
-    double* box_high,
-) noexcept nogil:
-    cdef Py_ssize_t channel
-    for channel in range(cell_size.shape[0]):
-        box_high[channel] = cell_lows[cell, channel] + cell_size[channel]
 
 
 cdef Py_ssize_t _cell_list(
@@ -378,7 +368,7 @@ def lloyd_assign(
     const double[:, ::1] points,
     const int64_t[::1] cell_starts,
     const double[:, ::1] cell_lows,
-    const double[::1] cell_size,
+    const double[:, ::1] cell_highs,
     Py_ssize_t first_cell,
     Py_ssize_t stop_cell,
 ):
@@ -426,7 +416,6 @@ def lloyd_assign(
     cdef int64_t* failing
     cdef double* limits
     cdef double* own
-    cdef double* box_high
     if stop_cell <= first_cell:
         return 0
     write = cell_starts[first_cell]
@@ -441,7 +430,6 @@ def lloyd_assign(
         failing = <int64_t*> malloc((most + 1) * sizeof(int64_t))
         limits = <double*> malloc((most + 1) * sizeof(double))
         own = <double*> malloc((most + 1) * sizeof(double))
-        box_high = <double*> malloc(n_channels * sizeof(double))
         try:
             for j in range(n_centers):
                 everyone[j] = j
@@ -525,9 +513,8 @@ def lloyd_assign(
                                 upper[i], runner_lower[i] = runner_lower[i], upper[i]
                             continue
                     if n_candidates < 0:
-                        _cell_box_high(cell_lows, cell_size, cell, box_high)
                         n_candidates = _cell_list(
-                            state, cell, &cell_lows[cell, 0], box_high, everyone,
+                            state, cell, &cell_lows[cell, 0], &cell_highs[cell, 0], everyone,
                             candidates, near, &others_bound,
                         )
                     best, best_distance = 0, INFINITY
@@ -566,7 +553,6 @@ def lloyd_assign(
             free(failing)
             free(limits)
             free(own)
-            free(box_high)
     return n_changed
 
 

@@ -9,6 +9,7 @@ from skimage.color import rgb2lab
 from sklearn_colorquant import _dither_kernels, _kmeans, _kmeans_kernels, _threads
 from sklearn_colorquant._assign import (
     PaletteIndex,
+    build_grid,
     list_grid,
     nearest_center,
 )
@@ -68,7 +69,8 @@ def test_distinct_colors_of_floats():
 @pytest.mark.parametrize("n_centers", [1, 7, 64, 256])
 def test_nearest_center_matches_brute_force_on_a_photo(china_pixels, n_centers):
     colors, _ = distinct_colors(china_pixels)
-    for points in (colors / 255.0, rgb2lab(colors / 255.0)):
+    blended = color_space_of("rgb+lab").to_working(colors, np.uint8)
+    for points in (colors / 255.0, rgb2lab(colors / 255.0), blended):
         rng = np.random.default_rng(n_centers)
         centers = points[rng.choice(len(points), n_centers, replace=False)]
         centers = centers + rng.normal(scale=0.01, size=centers.shape)
@@ -78,7 +80,26 @@ def test_nearest_center_matches_brute_force_on_a_photo(china_pixels, n_centers):
         np.testing.assert_allclose(distances, expected_distances, rtol=1e-12)
 
 
-@pytest.mark.parametrize("n_channels", [1, 2, 4, 5])
+def test_grid_cells_bound_their_points_tightly(china_pixels):
+    # Above 4 coordinates only the first 3 are cut, and each cell's box is
+    # that of its points: the tighter the box, the more centers it prunes.
+    colors, _ = distinct_colors(china_pixels)
+    points = color_space_of("rgb+lab").to_working(colors, np.uint8)
+    grid = build_grid(points)
+    assert 100 < len(grid.cell_lows) <= 32**3
+    for cell in range(len(grid.cell_lows)):
+        members = points[
+            grid.order[grid.cell_starts[cell] : grid.cell_starts[cell + 1]]
+        ]
+        np.testing.assert_array_equal(grid.cell_lows[cell], members.min(axis=0))
+        np.testing.assert_array_equal(grid.cell_highs[cell], members.max(axis=0))
+    np.testing.assert_array_equal(
+        grid.cell_of_point[grid.order],
+        np.repeat(np.arange(len(grid.cell_lows)), np.diff(grid.cell_starts)),
+    )
+
+
+@pytest.mark.parametrize("n_channels", [1, 2, 4, 5, 6])
 def test_nearest_center_in_other_dimensions(n_channels):
     rng = np.random.default_rng(n_channels)
     points = rng.normal(size=(4000, n_channels))
@@ -145,7 +166,7 @@ def test_assignment_after_a_center_jumps_into_listed_cells():
     centers = rng.random((40, 3)) * 100
     n_cells = len(grid.cell_lows)
     state = _kmeans_kernels.LloydState(centers, len(points), n_cells, len(centers))
-    cells = (grid.cell_starts, grid.cell_lows, grid.cell_size, 0, n_cells)
+    cells = (grid.cell_starts, grid.cell_lows, grid.cell_highs, 0, n_cells)
     state.margin = 1.0  # lists made with a margin of 1
     by_first = np.arange(len(centers))
     for jump in range(12):
@@ -364,7 +385,7 @@ def test_kmeans_plusplus_skipping_far_cells_equals_brute_force(china_pixels, n_c
     n_trials = 2 + int(np.log(n_centers))
     uniforms = np.random.RandomState(1).uniform(size=1 + (n_centers - 1) * n_trials)
     grid = level[2]
-    cells = (grid.cell_starts, grid.cell_lows, grid.cell_size)
+    cells = (grid.cell_starts, grid.cell_lows, grid.cell_highs)
     seeds, potential = _kmeans_kernels.kmeans_plusplus(
         *level[:2], cells, n_centers, uniforms, n_trials, np.empty((0, 3)), 0.0
     )
