@@ -61,6 +61,7 @@ IMAGES = {
     "chelsea": data.chelsea,
 }
 OURS = "colorquant"
+RGB, LAB = f"{OURS} rgb", f"{OURS} lab"
 
 
 def _ours(**params):
@@ -108,6 +109,7 @@ def _pillow(method):
 
 METHODS = {
     OURS: _ours(),
+    f"{OURS} rgb": _ours(color_space="rgb"),
     f"{OURS} lab": _ours(color_space="lab"),
     f"{OURS} minibatch": _ours(codebook="minibatch"),
     f"{OURS} random": _ours(codebook="random"),
@@ -197,14 +199,17 @@ def summarize(rows, n_colors_list):
                 f"{np.median(gaps):>+8.2f}{min(gaps):>+9.2f}"
             )
         ours = [r for r in rows if r["n_colors"] == n_colors and r["method"] == OURS]
-        lab = [
-            r
-            for r in rows
-            if r["n_colors"] == n_colors and r["method"] == f"{OURS} lab"
-        ]
+        rgb, lab = (
+            [
+                r
+                for r in rows
+                if r["n_colors"] == n_colors and r["method"] == f"{OURS} {space}"
+            ]
+            for space in ("rgb", "lab")
+        )
         gaps = [r["psnr_gap_db"] for r in ours]
         ratio = np.median([r["time_ratio_liq"] for r in ours])
-        lab_ratio = np.median([b["seconds"] / a["seconds"] for a, b in zip(ours, lab)])
+        lab_ratio = np.median([b["seconds"] / a["seconds"] for a, b in zip(rgb, lab)])
         verdicts += [
             (
                 f"K={n_colors} median PSNR gap {np.median(gaps):+.3f} dB >= -0.1",
@@ -233,15 +238,13 @@ def lab_against_rgb(rows, n_colors_list):
     for n_colors in n_colors_list:
         pairs = {}
         for row in rows:
-            if row["n_colors"] == n_colors and row["method"] in (OURS, f"{OURS} lab"):
+            if row["n_colors"] == n_colors and row["method"] in (RGB, LAB):
                 pairs.setdefault(row["image"], {})[row["method"]] = row["ciede2000"]
-        lower = [
-            image for image, pair in pairs.items() if pair[f"{OURS} lab"] < pair[OURS]
-        ]
+        lower = [image for image, pair in pairs.items() if pair[LAB] < pair[RGB]]
         print(
             f"  K={n_colors:<4}"
             + "  ".join(
-                f"{image} {pair[f'{OURS} lab']:.2f}/{pair[OURS]:.2f}"
+                f"{image} {pair[LAB]:.2f}/{pair[RGB]:.2f}"
                 for image, pair in pairs.items()
             )
             + f"  (Lab/RGB; Lab lower on {len(lower)} of {len(pairs)})"

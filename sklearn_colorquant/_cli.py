@@ -178,7 +178,8 @@ def _add_quantize(commands):
         "--color-space",
         choices=list(COLOR_SPACES),
         default="rgb",
-        help="space in which colors are clustered and matched (default: %(default)s)",
+        help="space in which colors are clustered and matched (default: %(default)s; "
+        "auto: rgb+lab for RGB images, rgb for gray and RGBA)",
     )
     quantize.add_argument(
         "--dither",
@@ -256,7 +257,7 @@ def _add_quantize(commands):
     )  # fmt: skip
 
 
-def main(argv=None):
+def main(argv=None, *, restore_signal_handlers=True):
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "demo":
@@ -270,7 +271,7 @@ def main(argv=None):
         )
         return 0
     _check_quantize_args(parser, args)
-    with warnings.catch_warnings(), _stopped_cleanly():
+    with warnings.catch_warnings(), _stopped_cleanly(restore_signal_handlers):
         # Warnings (a file's odd metadata, fewer colors than asked) are notes on
         # the file at hand, one line each, every time.
         warnings.simplefilter("always")
@@ -281,11 +282,34 @@ def main(argv=None):
         return _Run(args).quantize()
 
 
+def program():
+    """The command line as a process (``colorquant``, ``python -m``): its signal
+    handlers stay until it exits, so that a Ctrl-C as it ends gives the same
+    line and exit code rather than a death by the signal. It exits at once once
+    its output is flushed: the interpreter's shutdown puts the default handlers
+    back first, and a signal then would kill it."""
+    try:
+        code = main(restore_signal_handlers=False)
+    except SystemExit as stop:
+        # argparse's usage errors and --help.
+        code = stop.code
+    if code is None:
+        code = 0
+    elif not isinstance(code, int):
+        print(code, file=sys.stderr)
+        code = 1
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(code)
+
+
 @contextlib.contextmanager
-def _stopped_cleanly():
+def _stopped_cleanly(restore=True):
     """Ctrl-C and SIGTERM stop the run with one line, the exit code a shell
     gives a process its signal ended (130, 143), and no temporary file left:
-    the threads that write them are not told, so the files go first."""
+    the threads that write them are not told, so the files go first. With
+    ``restore``, the previous handlers come back after the run."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -303,8 +327,9 @@ def _stopped_cleanly():
     try:
         yield
     finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
+        if restore:
+            for number, handler in previous.items():
+                signal.signal(number, handler)
 
 
 # The file each thread is working on, for the notes its warnings become.
@@ -773,4 +798,4 @@ def _check_writable(folder):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    program()

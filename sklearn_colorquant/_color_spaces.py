@@ -78,6 +78,9 @@ class ColorSpace:
     # Accepts any number of channels, as the data's own space does; the others
     # need 3-channel RGB in its range.
     any_channels: bool = False
+    # Where error diffusion runs, when not in the space itself: a blend of two
+    # spaces counts each error twice.
+    dithers_in: str = None
     description: str = field(default="", compare=False)
 
     @property
@@ -213,13 +216,47 @@ _OKLAB_TO_LMS = np.linalg.inv(_LMS_TO_OKLAB)
 _LMS_TO_LINEAR = np.linalg.inv(_LINEAR_TO_LMS)
 
 
-def rgb_to_oklab(rgb):
-    """OkLab coordinates of sRGB colors on the unit scale, shape ``(..., 3)``."""
-    rgb = np.asarray(rgb, dtype=np.float64)
-    linear = np.where(
+def _linear_srgb(rgb):
+    """Linear light of sRGB values on the unit scale."""
+    return np.where(
         rgb <= 0.04045, rgb / 12.92, ((np.maximum(rgb, 0.04045) + 0.055) / 1.055) ** 2.4
     )
+
+
+def rgb_to_oklab(rgb):
+    """OkLab coordinates of sRGB colors on the unit scale, shape ``(..., 3)``."""
+    linear = _linear_srgb(np.asarray(rgb, dtype=np.float64))
     return np.cbrt(linear @ _LINEAR_TO_LMS.T) @ _LMS_TO_OKLAB.T
+
+
+# CIELAB as skimage.color.rgb2lab computes it (sRGB, D65, 2-degree observer),
+# without importing skimage.color, which loads SciPy: half a second that the
+# default color space must not cost a command-line run.
+_LINEAR_TO_XYZ = np.array(
+    [
+        [0.412453, 0.357580, 0.180423],
+        [0.212671, 0.715160, 0.072169],
+        [0.019334, 0.119193, 0.950227],
+    ]
+)
+_D65_WHITE = np.array([0.95047, 1.0, 1.08883])
+
+
+def rgb_to_lab(rgb):
+    """CIELAB (D65) coordinates of sRGB colors on the unit scale, shape
+    ``(..., 3)``: ``skimage.color.rgb2lab``'s."""
+    xyz = (_linear_srgb(np.asarray(rgb, dtype=np.float64)) @ _LINEAR_TO_XYZ.T) / (
+        _D65_WHITE
+    )
+    f = np.where(xyz > 0.008856, np.cbrt(xyz), 7.787 * xyz + 16.0 / 116.0)
+    return np.stack(
+        [
+            116.0 * f[..., 1] - 16.0,
+            500.0 * (f[..., 0] - f[..., 1]),
+            200.0 * (f[..., 1] - f[..., 2]),
+        ],
+        axis=-1,
+    )
 
 
 def oklab_to_rgb(oklab):
@@ -248,10 +285,8 @@ _LAB_SHARE = 0.4
 
 def rgb_to_rgb_lab(rgb):
     """Unit RGB beside ``_LAB_SHARE`` times CIELAB over 100: 6 coordinates."""
-    from skimage import color
-
     rgb = np.asarray(rgb, dtype=np.float64)
-    return np.concatenate([rgb, (_LAB_SHARE / 100.0) * color.rgb2lab(rgb)], axis=-1)
+    return np.concatenate([rgb, (_LAB_SHARE / 100.0) * rgb_to_lab(rgb)], axis=-1)
 
 
 def rgb_lab_to_rgb(coordinates):
@@ -259,9 +294,17 @@ def rgb_lab_to_rgb(coordinates):
     return np.ascontiguousarray(np.asarray(coordinates, dtype=np.float64)[..., :3])
 
 
+# The default: what each kind of data is best clustered in (``resolve``).
+AUTO = "auto"
+
 COLOR_SPACES = {
     space.name: space
     for space in (
+        ColorSpace(
+            AUTO,
+            any_channels=True,
+            description="rgb+lab for RGB colors, rgb for any other data",
+        ),
         ColorSpace("rgb", any_channels=True, description="the data's own values"),
         ColorSpace(
             "lab", _skimage("rgb2lab"), _skimage("lab2rgb"), description="CIELAB, D65"
@@ -276,6 +319,7 @@ COLOR_SPACES = {
             "rgb+lab",
             rgb_to_rgb_lab,
             rgb_lab_to_rgb,
+            dithers_in="rgb",
             description="RGB beside CIELAB, for PSNR and CIEDE2000 at once",
         ),
         ColorSpace(
@@ -298,6 +342,28 @@ def color_space_of(name_or_space):
         raise ValueError(
             f"color_space must be one of {sorted(COLOR_SPACES)}, got {name_or_space!r}."
         ) from None
+
+
+def resolve(name_or_space, pixels):
+    """The space that ``name_or_space`` means for ``pixels`` (one per row):
+    ``"auto"`` is ``"rgb+lab"`` for 3-channel colors in the RGB range of their
+    dtype, whose PSNR and CIEDE2000 it serves at once, and ``"rgb"`` for
+    anything else (gray, RGBA, features that are not colors)."""
+    space = color_space_of(name_or_space)
+    if space.name != AUTO:
+        return space
+    if pixels.ndim == 2 and pixels.shape[1] == 3 and _in_rgb_range(pixels):
+        return COLOR_SPACES["rgb+lab"]
+    return COLOR_SPACES["rgb"]
+
+
+def _in_rgb_range(pixels):
+    if pixels.dtype.kind not in "iuf":
+        return False
+    if pixels.dtype == np.uint8 or pixels.size == 0:
+        return True
+    low, high = pixels.min(), pixels.max()
+    return bool(low >= 0 and high <= full_scale(pixels.dtype))
 
 
 @cache

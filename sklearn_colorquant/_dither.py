@@ -2,7 +2,8 @@
 
 Dithering needs an image's 2-D layout, so it lives with the image helpers rather
 than in ``transform``. Both methods work in the quantizer's working color space,
-so that dithering in CIELAB diffuses perceptual error.
+so that dithering in CIELAB diffuses perceptual error; a space that names another
+for it (RGB beside CIELAB: RGB) dithers there.
 """
 
 import numpy as np
@@ -18,12 +19,12 @@ DEFAULT_DITHER = "adaptive"
 # dithering on the benchmark photos (benchmarks/bench_perceptual.py): the error
 # that reaches a pixel is at most twice the palette's typical spacing; an edge
 # is a second difference of a third of the gamut's extent; diffusion on an edge
-# keeps 1.5 / 2.5 of its strength; at most 90% of the error is passed on.
+# keeps 1.5 / 2.5 of its strength; at most 80% of the error is passed on.
 _ERROR_LIMIT = 2.0
 _EDGE_CONTRAST = 3.0
 _EDGE_LIFT = 1.5
 _RUN_HALF = 20.0
-_BASE_STRENGTH = 0.9
+_BASE_STRENGTH = 0.8
 
 # Bayer's 8x8 threshold matrix, as offsets in (-0.5, 0.5).
 _BAYER = np.array([[0, 2], [3, 1]])

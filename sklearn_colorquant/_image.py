@@ -8,6 +8,7 @@ runs it directly.
 import numpy as np
 
 from . import _threads
+from ._assign import palette_colors
 from ._color_spaces import color_space_of
 from ._dither import dither_labels, dither_method
 from ._encodings import index_dtype
@@ -153,7 +154,9 @@ def apply_palette(
     labels = image_labels(image, palette, dither, dither_strength, n_threads)
     if return_indices:
         return labels.reshape(image.shape[:-1] if image.ndim > 2 else image.shape)
-    return image_colors(palette, image.dtype)[labels].reshape(image.shape)
+    return palette_colors(image_colors(palette, image.dtype), labels).reshape(
+        image.shape
+    )
 
 
 def image_labels(image, palette, dither=None, dither_strength=1.0, n_threads=None):
@@ -228,7 +231,14 @@ def image_colors(palette, dtype):
 def _dithered_labels(image, pixels, palette, method, strength):
     # Image by image, in the working space.
     spatial = image.shape[:2] if image.ndim <= 3 else image.shape[1:3]
-    space = palette.color_space
+    space, centers = palette.color_space, palette.centers
+    if strength == 0:
+        # Nothing diffused: the undithered colors, also where the diffusion runs
+        # in another space than the palette's.
+        return palette.labels(pixels).reshape(-1)
+    if space.dithers_in is not None:
+        space = color_space_of(space.dithers_in)
+        centers = space.to_working(palette.palette, palette.palette.dtype)
     if space.data_as_working and pixels.dtype == np.uint8:
         # The working space of uint8 data is the data itself: no float copy.
         working = pixels
@@ -241,9 +251,7 @@ def _dithered_labels(image, pixels, palette, method, strength):
         if method == "adaptive"
         else None
     )
-    return dither_labels(
-        images, palette.centers, space, method, strength, plain
-    ).reshape(-1)
+    return dither_labels(images, centers, space, method, strength, plain).reshape(-1)
 
 
 def _image_pixels(image):

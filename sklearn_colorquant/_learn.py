@@ -14,7 +14,7 @@ import numpy as np
 
 from ._assign import build_grid, nearest_center
 from ._codebooks import codebook_of
-from ._color_spaces import check_palette_scale, color_space_of, from_unit, to_unit
+from ._color_spaces import check_palette_scale, from_unit, resolve, to_unit
 from ._distinct import distinct_colors, pack_uint8
 from ._kmeans import smallest_kmeans
 from ._palette import BLOCK_PIXELS, FittedPalette, checked_pixels
@@ -82,7 +82,7 @@ def learn_palette(
     learned : LearnedPalette
     """
     pixels = checked_pixels(pixels)
-    space = color_space_of(color_space)
+    space = resolve(color_space, pixels)
     codebook = codebook_of(codebook)
     dtype, n_channels = pixels.dtype, pixels.shape[1]
     space.check_range(pixels)
@@ -137,7 +137,7 @@ def fixed_palette(palette, color_space="rgb"):
     """The ``FittedPalette`` of a given palette, in its order, checked as a fixed
     codebook is: what a palette file or array becomes."""
     palette = checked_pixels(palette, name="The palette")
-    space = color_space_of(color_space)
+    space = resolve(color_space, palette)
     checked = codebook_of(palette).palette_for(palette.dtype, palette.shape[1], space)
     return FittedPalette(checked, space)
 

@@ -54,8 +54,9 @@ def plot_palette_3d(
         the palette's colors; RGBA pixels that are fully transparent are left
         out. None shows the palette alone.
     color_space : {"rgb", "lab", "luv", "ycbcr", "oklab"}, default=None
-        Where to place the points. None: the quantizer's own ``color_space``,
-        and RGB for a palette given as colors.
+        Where to place the points. None: the quantizer's own working space
+        (``color_space_``; RGB for one of more than 3 coordinates), and RGB for
+        a palette given as colors.
     n_pixels : int, default=4000
         At most this many pixels of ``X``, drawn at random without replacement:
         a scatter of every pixel of a photo is slow to draw and no clearer.
@@ -125,7 +126,7 @@ def _palette_colors(palette):
         check_is_fitted(palette, "palette_")
         colors = np.asarray(palette.palette_)
         frequencies = getattr(palette, "palette_frequencies_", None)
-        space = color_space_of(palette.color_space).name
+        space = getattr(palette, "color_space_", palette.color_space)
     else:
         colors = np.asarray(palette)
         frequencies, space = None, "rgb"

@@ -14,7 +14,7 @@ from sklearn.utils.validation import (
 from . import _threads
 from ._assign import nearest_center
 from ._codebooks import CODEBOOKS
-from ._color_spaces import COLOR_SPACES, color_space_of
+from ._color_spaces import COLOR_SPACES
 from ._distinct import distinct_colors
 from ._encodings import ENCODINGS
 from ._learn import learn_palette
@@ -75,19 +75,24 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
         Lloyd's iterations then refine around the reserved ones; random colors
         are drawn beside them.
 
-    color_space : {"rgb", "lab", "luv", "ycbcr", "oklab", "rgb+lab"}, default="rgb"
+    color_space : {"rgb", "lab", "luv", "ycbcr", "oklab", "rgb+lab", "auto"}, \
+            default="rgb"
         Space in which colors are clustered and matched. ``"rgb"`` uses the data
-        as they are and works for any number of channels; ``"lab"`` (CIELAB, D65),
-        ``"luv"`` and ``"ycbcr"`` need 3-channel RGB data and convert it with
-        :mod:`skimage.color`; ``"oklab"`` (Ottosson's OkLab, the space of
+        as they are and works for any number of channels; ``"lab"`` (CIELAB,
+        D65), ``"luv"`` and ``"ycbcr"`` need 3-channel RGB data and convert it
+        with :mod:`skimage.color`; ``"oklab"`` (Ottosson's OkLab, the space of
         ffmpeg's palettegen) needs 3-channel RGB too. ``"rgb+lab"`` puts unit
         RGB beside 0.4 times CIELAB over 100, so that a squared distance is the
         RGB one plus 0.16 times the CIE76 one: its PSNR and mean CIEDE2000 are
-        both ahead of libimagequant's in 14 of the 15 benchmark cases (five
-        photos at 16, 64 and 256 colors, the worst of five seeds; ``"rgb"``: 8),
-        all but coffee at 16 colors (``benchmarks/bench_perceptual.py
-        --color-space rgb+lab``). It fits slower than ``"rgb"`` at 256 colors.
-        ``palette_`` is always in the data's own space.
+        both ahead of libimagequant's in 14 of the 15 benchmark cases, where
+        ``"rgb"`` gives up CIEDE2000 for PSNR (8) and ``"lab"`` PSNR for
+        CIEDE2000 (``benchmarks/bench_perceptual.py``); it fits about twice as
+        slowly as ``"rgb"`` and its PSNR is about 0.1 dB lower. Dithering with
+        it diffuses the error in RGB. ``"auto"`` is ``"rgb+lab"``
+        for 3-channel RGB colors in the range of their dtype and ``"rgb"`` for
+        any other data (gray, RGBA, features that are not colors), for runs over
+        images of every kind; ``color_space_`` tells which. ``palette_`` is
+        always in the data's own space.
 
     n_channels : int, default=None
         Channels per pixel when every row of ``X`` is a flattened image (or any
@@ -142,6 +147,10 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
         that index 0 is the commonest color and indices mean the same from one
         refit to the next, after the reserved ``fixed_colors``, which come
         first as given; a fixed palette keeps the order it was given in.
+
+    color_space_ : str
+        The working color space the palette was learned in: ``color_space``,
+        or what ``"auto"`` resolved to for the data.
 
     cluster_centers_ : ndarray of shape (n_palette_colors, n_coordinates)
         The palette in the working color space, where nearest colors are found:
@@ -326,6 +335,7 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
                 random_state=self.random_state,
             )
         self._fitted_palette = learned.palette
+        self.color_space_ = learned.palette.color_space.name
         self.palette_ = learned.palette.palette
         self.cluster_centers_ = learned.palette.centers
         self.n_colors_ = learned.palette.n_colors
@@ -437,7 +447,9 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
         -------
         score : float
             Minus the mean, over pixels, of the squared distance to the nearest
-            palette color (working space: for ``"rgb"``, the 0..255 scale).
+            palette color in the working space ``color_space_``: for ``"rgb"``
+            on the 0..255 scale, for ``"rgb+lab"`` on unit RGB (and 0.4 times
+            CIELAB over 100).
 
         Examples
         --------
@@ -452,7 +464,7 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
         _reject_image_arrays(X)
         X = validate_data(self, X, dtype="numeric", reset=False)
         colors, counts = distinct_colors(self._pixels(X))
-        working = color_space_of(self.color_space).to_working(colors, X.dtype)
+        working = self._fitted_palette.color_space.to_working(colors, X.dtype)
         with _threads.limit(self.n_threads):
             _, distances = nearest_center(working, self.cluster_centers_)
         return -float(np.average(distances, weights=counts))
@@ -519,7 +531,7 @@ class ColorQuantizer(TransformerMixin, BaseEstimator):
         """The pixels of validated rows ``X``, one per row, checked for the
         color space."""
         pixels = self._pixel_rows(X)
-        color_space_of(self.color_space).check_range(pixels)
+        self._fitted_palette.color_space.check_range(pixels)
         return pixels
 
     def _pixel_weights(self, sample_weight, X):

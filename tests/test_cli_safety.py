@@ -3,6 +3,7 @@ reported that did not happen, one line per error, never a traceback."""
 
 import json
 import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -523,3 +524,23 @@ def test_stderr_lines_are_written_whole(monkeypatch):
         "colorquant: /in/file.png: note: fewer colors than asked\n",
         "colorquant: x.png: bad\n",
     ]
+
+
+def test_the_program_keeps_its_signal_handlers_to_the_end(tmp_path):
+    # As a process, a Ctrl-C just after the run must still get the run's line
+    # and exit code, not kill the interpreter on its way out; called from
+    # Python, the caller's handlers come back.
+    source = tmp_path / "in.png"
+    Image.fromarray(data.coffee()[::8, ::8]).save(source)
+    before = signal.getsignal(signal.SIGINT)
+    before_term = signal.getsignal(signal.SIGTERM)
+    try:
+        main(["quantize", str(source), "-o", str(tmp_path / "a"), "-k", "8"])
+        assert signal.getsignal(signal.SIGINT) is before
+        arguments = ["quantize", str(source), "-o", str(tmp_path / "b"), "-k", "8"]
+        main(arguments, restore_signal_handlers=False)
+        kept = signal.getsignal(signal.SIGINT)
+        assert kept is not before and callable(kept)
+    finally:
+        signal.signal(signal.SIGINT, before)
+        signal.signal(signal.SIGTERM, before_term)

@@ -31,6 +31,8 @@ GENERAL = [
     ColorQuantizer(n_colors=3, subsample=50),
     ColorQuantizer(encode="histogram"),
     ColorQuantizer(encode="onehot"),
+    # RGB beside CIELAB for RGB colors, RGB for the rest: any data.
+    ColorQuantizer(color_space="auto"),
 ]
 
 # Configurations that only accept data of 3 channels (a fixed RGB palette, images
@@ -90,7 +92,7 @@ _PERCEPTUAL_FAILURES = {
 
 
 def _expected_failed_checks(estimator):
-    if estimator.color_space != "rgb":
+    if estimator.color_space not in ("auto", "rgb"):
         return _PERCEPTUAL_FAILURES
     if isinstance(estimator.codebook, np.ndarray):
         return _FIXED_PALETTE_FAILURES

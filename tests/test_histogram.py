@@ -329,7 +329,7 @@ def test_n_iter_counts_lloyd_iterations(china_pixels):
     # A clusterer's own n_iter_: it is fitted on the distinct colors, weighted.
     pixels = china_pixels[::8]
     clusterer = KMeans(16, n_init=1, random_state=0)
-    quantizer = ColorQuantizer(16, codebook=clusterer).fit(pixels)
+    quantizer = ColorQuantizer(16, codebook=clusterer, color_space="rgb").fit(pixels)
     colors, counts = np.unique(pixels, axis=0, return_counts=True)
     reference = clone(clusterer).fit(colors.astype(np.float64), sample_weight=counts)
     assert quantizer.n_iter_ == reference.n_iter_ > 1

@@ -119,10 +119,15 @@ def test_a_palette_of_whole_floats_in_the_data_scale_is_taken(china_pixels):
 def test_float_colors_on_the_uint8_scale_are_warned(china_pixels):
     with pytest.warns(UserWarning, match=r"in \[\d+, 255\], outside \[0, 1\]"):
         ColorQuantizer(8, random_state=0).fit(china_pixels.astype(np.float64))
-    # Fitted on uint8, then given the same colors as 0..255 floats: warned.
+    # Fitted on uint8, then given the same colors as 0..255 floats: warned in
+    # RGB; refused in RGB beside CIELAB, which "auto" is for uint8 RGB.
     quantizer = ColorQuantizer(8, random_state=0).fit(china_pixels)
     with pytest.warns(UserWarning, match="divide 0..255 data by 255"):
         quantizer.transform(china_pixels.astype(np.float64))
+    auto = ColorQuantizer(8, color_space="auto", random_state=0).fit(china_pixels)
+    assert auto.color_space_ == "rgb+lab"
+    with pytest.raises(ValueError, match="divide 0..255 data by 255"):
+        auto.transform(china_pixels.astype(np.float64))
     # The same colors as floats on [0, 1] go by the dtype rules, without a word.
     with warnings.catch_warnings():
         warnings.simplefilter("error")

@@ -8,6 +8,7 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 
 from sklearn_colorquant import ColorQuantizer
+from sklearn_colorquant._color_spaces import color_space_of
 from sklearn_colorquant._targets import _mean_delta_e_2000
 from sklearn_colorquant.metrics import (
     blurred_peak_signal_noise_ratio,
@@ -195,10 +196,18 @@ def test_compiled_ciede2000_matches_scikit_image():
 
 
 def test_score_is_minus_the_mean_squared_error_in_the_working_space(china_pixels):
-    quantizer = ColorQuantizer(16, random_state=0).fit(china_pixels)
+    quantizer = ColorQuantizer(16, color_space="rgb", random_state=0).fit(china_pixels)
     colors = quantizer.inverse_transform(quantizer.transform(china_pixels))
     expected = ((china_pixels.astype(float) - colors) ** 2).sum(axis=1).mean()
     assert quantizer.score(china_pixels) == pytest.approx(-expected)
+    # In RGB beside CIELAB, where the centers are.
+    blended = ColorQuantizer(16, color_space="rgb+lab", random_state=0)
+    blended.fit(china_pixels)
+    space = color_space_of(blended.color_space_)
+    working = space.to_working(china_pixels, np.uint8)
+    centers = blended.cluster_centers_[blended.transform(china_pixels)[:, 0]]
+    expected = ((working - centers) ** 2).sum(axis=1).mean()
+    assert blended.score(china_pixels) == pytest.approx(-expected)
     bigger = ColorQuantizer(64, random_state=0).fit(china_pixels)
     assert bigger.score(china_pixels) > quantizer.score(china_pixels)
 
@@ -255,7 +264,13 @@ def test_auto_size_against_an_exhaustive_sweep(max_delta_e):
     quantized = quantizer.inverse_transform(quantizer.transform(pixels))
     assert mean_delta_e(pixels, quantized) <= max_delta_e
     sweep = {k: _mean_delta_e_at(pixels, k) for k in range(1, chosen + 1)}
-    smallest = min(k for k, value in sweep.items() if value <= max_delta_e)
+    # The search checks sizes on 3,000 colors drawn by pixel count, within a few
+    # hundredths of the mean over all of them: a size that meets the target by
+    # less than that may be passed over.
+    smallest = min(
+        (k for k, value in sweep.items() if value <= max_delta_e - 0.03),
+        default=chosen,
+    )
     assert chosen <= 1.1 * smallest + 1
 
 

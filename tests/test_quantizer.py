@@ -70,17 +70,22 @@ def test_palette_frequencies_count_fitted_pixels(china_pixels):
 
 
 def test_nearest_color_in_working_space(china_pixels):
-    for color_space in ("rgb", "lab"):
+    for color_space in ("rgb", "lab", "auto"):
         quantizer = ColorQuantizer(16, color_space=color_space, random_state=0)
         indices = quantizer.fit(china_pixels).transform(china_pixels)[:, 0]
-        working = (
-            rgb2lab(china_pixels / 255) if color_space == "lab" else china_pixels * 1.0
-        )
+        working = {
+            "rgb": china_pixels * 1.0,
+            "lab": rgb2lab(china_pixels / 255),
+            # For RGB images, unit RGB beside 0.4 times CIELAB over 100.
+            "auto": np.hstack(
+                [china_pixels / 255, 0.004 * rgb2lab(china_pixels / 255)]
+            ),
+        }[color_space]
         distances = ((working[:, None, :] - quantizer.cluster_centers_) ** 2).sum(-1)
         chosen = distances[np.arange(len(indices)), indices]
         np.testing.assert_array_equal(chosen, distances.min(axis=1))
     # On uint8 RGB the centers are the palette itself: distances are exact integers.
-    rgb = ColorQuantizer(16, random_state=0).fit(china_pixels)
+    rgb = ColorQuantizer(16, color_space="rgb", random_state=0).fit(china_pixels)
     np.testing.assert_array_equal(rgb.cluster_centers_, rgb.palette_)
 
 
@@ -94,7 +99,7 @@ def test_fixed_palette_is_used_exactly(china_pixels):
         ],
         dtype=np.uint8,
     )
-    quantizer = ColorQuantizer(codebook=web_safe).fit(china_pixels)
+    quantizer = ColorQuantizer(codebook=web_safe, color_space="rgb").fit(china_pixels)
     np.testing.assert_array_equal(quantizer.palette_, web_safe)
     assert quantizer.n_colors_ == 216
     colors = quantizer.inverse_transform(quantizer.transform(china_pixels))

@@ -233,7 +233,9 @@ def test_dask_blocks_run_on_one_thread(china, many_cores, thread_counts):
     pytest.importorskip("dask")
     from sklearn_colorquant.dask import _block_labels
 
-    quantizer = ColorQuantizer(256, random_state=0).fit(china.reshape(-1, 3))
+    # In RGB, where uint8 pixels go through the cube's lists on threads.
+    quantizer = ColorQuantizer(256, color_space="rgb", random_state=0)
+    quantizer.fit(china.reshape(-1, 3))
     thread_counts.clear()
     labels = _block_labels(china, quantizer._fitted_palette, 3)
     assert {count for _, count in thread_counts} == {1}
