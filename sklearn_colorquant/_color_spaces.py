@@ -230,8 +230,8 @@ def rgb_to_oklab(rgb):
 
 
 # CIELAB as skimage.color.rgb2lab computes it (sRGB, D65, 2-degree observer),
-# without importing skimage.color, which loads SciPy: half a second that the
-# default color space must not cost a command-line run.
+# without importing skimage.color, which loads SciPy: half a second that a
+# command-line run with ``--color-space auto`` need not pay.
 _LINEAR_TO_XYZ = np.array(
     [
         [0.412453, 0.357580, 0.180423],
@@ -294,7 +294,7 @@ def rgb_lab_to_rgb(coordinates):
     return np.ascontiguousarray(np.asarray(coordinates, dtype=np.float64)[..., :3])
 
 
-# The default: what each kind of data is best clustered in (``resolve``).
+# The space each kind of data is best clustered in, chosen for it (``resolve``).
 AUTO = "auto"
 
 COLOR_SPACES = {
