@@ -220,6 +220,7 @@ class PaletteIndex:
         self.color_space = color_space
         self._cube = None  # (listed, starts): the cube's candidate lists
         self._whole_cube = False  # whether they cover every cell
+        self._quarter_gap = None  # the shortcut of nearest_in_cube, per center
         self._table = None
         self._lock = threading.Lock()
 
@@ -303,11 +304,15 @@ class PaletteIndex:
         were)."""
         listed, starts = cube
         pixels = np.ascontiguousarray(pixels)
+        if self._quarter_gap is None:
+            self._quarter_gap = kernels.center_quarter_gaps(self.centers)
+        quarter_gap = self._quarter_gap
         return sum(
             run_blocks(
                 lambda start, stop: kernels.nearest_in_cube(
                     pixels[start:stop],
                     self.centers,
+                    quarter_gap,
                     listed,
                     starts,
                     labels[start:stop],

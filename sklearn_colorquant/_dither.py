@@ -48,17 +48,53 @@ def dither_method(dither):
     return dither
 
 
-def dither_labels(images, centers, color_space, method, strength, plain=None):
+class DitherGrid:
+    """A palette laid out for dithering: its centers in the space it dithers
+    in, the box that diffused colors are clamped into, and the grid's
+    candidate lists. Made once per palette (``FittedPalette.dither_grid``), as
+    the lists cost as much as a tenth of dithering a large photo.
+
+    Parameters
+    ----------
+    centers : ndarray of shape (n_colors, C), float64
+        The palette in the working color space.
+    color_space : ColorSpace
+        The working color space.
+    """
+
+    def __init__(self, centers, color_space):
+        if len(centers) > np.iinfo(np.int16).max:
+            raise ValueError(
+                f"Dithering takes palettes of up to {np.iinfo(np.int16).max} "
+                f"colors, got {len(centers)}."
+            )
+        self.centers = np.ascontiguousarray(centers, dtype=np.float64)
+        self.color_space = color_space
+        n_channels = centers.shape[1]
+        # Diffused colors are clamped into the RGB gamut (and the palette's box):
+        # the same box for every image, so a batch dithers as its images one by one.
+        gamut_low, gamut_high = color_space.gamut_box(n_channels)
+        low = np.minimum(gamut_low, centers.min(axis=0))
+        high = np.maximum(gamut_high, centers.max(axis=0))
+        cells_per_axis = 32 if n_channels <= 3 else 8 if n_channels == 4 else 1
+        cell_size = (high - low) / cells_per_axis
+        cell_size[cell_size == 0] = 1.0
+        self.grid = (low, high, 1.0 / cell_size, cells_per_axis)
+        self.lists = list_grid(self.centers, low, cell_size, cells_per_axis)
+        self.extent = float(np.max(high - low))
+        self.spacing = _palette_spacing(self.centers)
+
+
+def dither_labels(images, grid, method, strength, plain=None):
     """Palette index of every pixel of dithered ``images``.
 
     Parameters
     ----------
     images : ndarray of shape (N, H, W, C)
-        Images in the working color space (float64, or uint8 for uint8 RGB).
-    centers : ndarray of shape (n_colors, C), float64
-        The palette in the working color space.
-    color_space : ColorSpace
-        The working color space.
+        Images in the grid's working color space (float64, or uint8 for uint8
+        RGB).
+    grid : DitherGrid
+        The palette, laid out for dithering.
     method : {"adaptive", "floyd-steinberg", "ordered"}
         As ``dither_method`` resolves it.
     strength : float in [0, 1]
@@ -75,29 +111,14 @@ def dither_labels(images, centers, color_space, method, strength, plain=None):
     if not 0 <= strength <= 1:
         raise ValueError(f"dither_strength must be between 0 and 1, got {strength!r}.")
     n_channels = images.shape[-1]
-    # Diffused colors are clamped into the RGB gamut (and the palette's box): the
-    # same box for every image, so a batch dithers as its images one by one.
-    gamut_low, gamut_high = color_space.gamut_box(n_channels)
-    low = np.minimum(gamut_low, centers.min(axis=0))
-    high = np.maximum(gamut_high, centers.max(axis=0))
-    cells_per_axis = 32 if n_channels <= 3 else 8 if n_channels == 4 else 1
-    cell_size = (high - low) / cells_per_axis
-    cell_size[cell_size == 0] = 1.0
-    grid = (low, high, 1.0 / cell_size, cells_per_axis)
-    lists = list_grid(centers, low, cell_size, cells_per_axis)
-    if len(centers) > np.iinfo(np.int16).max:
-        raise ValueError(
-            f"Dithering takes palettes of up to {np.iinfo(np.int16).max} colors, "
-            f"got {len(centers)}."
-        )
+    centers = grid.centers
     labels = np.empty(images.shape[:-1], dtype=np.int16)
     n_images, height, width = labels.shape
     if method in ("floyd-steinberg", "adaptive"):
         scan = kernels.floyd_steinberg_3 if n_channels == 3 else kernels.floyd_steinberg
-        extent = float(np.max(high - low))
         limit = np.inf
         if method == "adaptive":
-            limit = (_ERROR_LIMIT * _palette_spacing(centers)) ** 2
+            limit = (_ERROR_LIMIT * grid.spacing) ** 2
 
         def diffuse(first, stop):
             # Error diffusion is sequential within an image: images go to threads.
@@ -108,7 +129,7 @@ def dither_labels(images, centers, color_space, method, strength, plain=None):
                     kernels.dither_map(
                         image,
                         np.ascontiguousarray(plain[index]),
-                        _EDGE_CONTRAST / extent,
+                        _EDGE_CONTRAST / grid.extent,
                         _EDGE_LIFT,
                         _RUN_HALF,
                         _BASE_STRENGTH * strength,
@@ -118,15 +139,23 @@ def dither_labels(images, centers, color_space, method, strength, plain=None):
                     strength_map = np.broadcast_to(
                         np.float32(strength), (height, width)
                     )
-                scan(image, centers, *grid, *lists, strength_map, limit, labels[index])
+                scan(
+                    image,
+                    centers,
+                    *grid.grid,
+                    *grid.lists,
+                    strength_map,
+                    limit,
+                    labels[index],
+                )
 
         run_blocks(diffuse, n_images, work_per_item=height * width * 4)
         return labels
-    offsets = (strength * _palette_spacing(centers)) * _BAYER
+    offsets = (strength * grid.spacing) * _BAYER
     images = np.ascontiguousarray(images)
     run_blocks(
         lambda first, stop: kernels.ordered_on_grid(
-            images, offsets, centers, *grid, *lists, labels, first, stop
+            images, offsets, centers, *grid.grid, *grid.lists, labels, first, stop
         ),
         n_images * height,
         work_per_item=width * 8,

@@ -231,14 +231,12 @@ def image_colors(palette, dtype):
 def _dithered_labels(image, pixels, palette, method, strength):
     # Image by image, in the working space.
     spatial = image.shape[:2] if image.ndim <= 3 else image.shape[1:3]
-    space, centers = palette.color_space, palette.centers
     if strength == 0:
         # Nothing diffused: the undithered colors, also where the diffusion runs
         # in another space than the palette's.
         return palette.labels(pixels).reshape(-1)
-    if space.dithers_in is not None:
-        space = color_space_of(space.dithers_in)
-        centers = space.to_working(palette.palette, palette.palette.dtype)
+    grid = palette.dither_grid()
+    space = grid.color_space
     if space.data_as_working and pixels.dtype == np.uint8:
         # The working space of uint8 data is the data itself: no float copy.
         working = pixels
@@ -251,7 +249,7 @@ def _dithered_labels(image, pixels, palette, method, strength):
         if method == "adaptive"
         else None
     )
-    return dither_labels(images, centers, space, method, strength, plain).reshape(-1)
+    return dither_labels(images, grid, method, strength, plain).reshape(-1)
 
 
 def _image_pixels(image):

@@ -27,6 +27,29 @@ cdef inline double squared_distance(
     return total
 
 
+cdef inline void quarter_gaps(
+    const double* centers, Py_ssize_t n_centers, Py_ssize_t n_channels,
+    double* quarter_gap,
+) noexcept nogil:
+    """A quarter of the squared distance from each center to its nearest other.
+
+    A color closer to center j than half the distance from j to any other center
+    has j as its only nearest center: no search needed.
+    """
+    cdef Py_ssize_t j, other
+    for j in range(n_centers):
+        quarter_gap[j] = INFINITY
+        for other in range(n_centers):
+            if other != j:
+                quarter_gap[j] = _min2(
+                    quarter_gap[j],
+                    0.25 * squared_distance(
+                        centers + j * n_channels, centers + other * n_channels,
+                        n_channels,
+                    ),
+                )
+
+
 cdef inline Py_ssize_t box_candidates(
     const double* box_low,
     const double* box_high,

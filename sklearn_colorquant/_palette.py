@@ -13,6 +13,7 @@ import numpy as np
 
 from ._assign import PaletteIndex, palette_colors
 from ._color_spaces import color_space_of, from_unit, full_scale, to_unit
+from ._dither import DitherGrid
 
 # Pixels per block where a whole image's worth of temporaries would not fit:
 # squared errors, distinct colors of large images.
@@ -45,6 +46,7 @@ class FittedPalette:
             dtype=np.float64,
         )
         self._index = PaletteIndex(self.centers, self.color_space)
+        self._dither_grid = None
 
     @property
     def n_colors(self):
@@ -59,6 +61,18 @@ class FittedPalette:
 
     def __setstate__(self, state):
         self.__init__(state["palette"], state["color_space"])
+
+    def dither_grid(self):
+        """The palette laid out for dithering (a ``DitherGrid``), made on first
+        use: in the space that the working space dithers in, if it names one."""
+        if self._dither_grid is None:
+            space, centers = self.color_space, self.centers
+            if space.dithers_in is not None:
+                space = color_space_of(space.dithers_in)
+                centers = space.to_working(self.palette, self.palette.dtype)
+            # Threads that meet it unmade each make the same grid.
+            self._dither_grid = DitherGrid(centers, space)
+        return self._dither_grid
 
     def prepare(self, colors, labels):
         """Make ready for pixels like the distinct ``colors`` of known ``labels``."""

@@ -3,7 +3,12 @@
 import numpy as np
 import pytest
 
-from sklearn_colorquant import ColorQuantizer, apply_palette, quantize_image
+from sklearn_colorquant import (
+    ColorQuantizer,
+    _dither_kernels,
+    apply_palette,
+    quantize_image,
+)
 from sklearn_colorquant._color_spaces import color_space_of
 
 METHODS = ["adaptive", "floyd-steinberg", "ordered"]
@@ -44,8 +49,13 @@ def _plain_floyd_steinberg(image, centers, low, high, strength, limit=np.inf):
     """Floyd-Steinberg written plainly: every palette color tried for every pixel,
     the error rows indexed with one column of margin on each side. The error
     reaching pixel ``(y, x)`` is scaled by ``strength[y, x]`` (a number for all)
-    and shortened to a squared length of ``limit``."""
+    and shortened to a squared length of ``limit``. The image's bands of rows
+    are scanned apart: no error crosses into a band's first row."""
     height, width, _ = image.shape
+    firsts = {
+        _dither_kernels.band_start(band, height)
+        for band in range(1, _dither_kernels.N_BANDS)
+    }
     strength = np.broadcast_to(np.asarray(strength, dtype=np.float32), (height, width))
     errors = np.zeros((height + 1, width + 2, image.shape[2]))
     ahead, behind, under, past = np.array([7, 3, 5, 1]) / 16
@@ -63,10 +73,29 @@ def _plain_floyd_steinberg(image, centers, low, high, strength, limit=np.inf):
             labels[y, x] = j
             error = value - centers[j]
             errors[y, x + 1 + step] += error * ahead
+            if y + 1 in firsts:
+                continue
             errors[y + 1, x + 1 - step] += error * behind
             errors[y + 1, x + 1] += error * under
             errors[y + 1, x + 1 + step] += error * past
     return labels
+
+
+@pytest.mark.parametrize("height", [1, 2, 3, 5, 6, 71])
+@pytest.mark.filterwarnings("ignore:The data has .* distinct colors")
+def test_floyd_steinberg_bands_match_a_plain_scan_at_every_height(china, height):
+    # The scan runs the image's bands of rows side by side, and a band may be
+    # empty or one row longer than the other: every height must give the plain
+    # scan's colors.
+    image = china[150 : 150 + height, 180:241]
+    _, quantizer = quantize_image(image, 16, random_state=0)
+    labels = apply_palette(
+        image, quantizer, dither="floyd-steinberg", return_indices=True
+    )
+    centers = quantizer.cluster_centers_
+    low, high = _box("rgb", centers, 3)
+    expected = _plain_floyd_steinberg(image.astype(np.float64), centers, low, high, 1.0)
+    np.testing.assert_array_equal(labels, expected)
 
 
 def _working_image(image, color_space, channels):
@@ -189,6 +218,31 @@ def test_adaptive_matches_a_plain_implementation(
     assert len(np.unique(expected)) > n_colors // 2
     assert np.mean(expected != plain) > 0.02  # it does dither
     np.testing.assert_array_equal(labels, expected)
+
+
+@pytest.mark.parametrize(
+    "shape", [(1, 1), (1, 7), (9, 1), (2, 2), (3, 5), (64, 96), (97, 61)]
+)
+@pytest.mark.parametrize("as_uint8", [True, False])
+@pytest.mark.filterwarnings("ignore:The data has .* distinct colors")
+def test_dither_map_matches_a_plain_implementation(china, shape, as_uint8):
+    # The compiled map works row by row from rings of rows, with the run totals
+    # from prefix sums: every row count, edge and kind of image must give the
+    # map that the whole-image NumPy version gives.
+    height, width = shape
+    image = np.ascontiguousarray(china[100 : 100 + height, 200 : 200 + width])
+    _, quantizer = quantize_image(image, 8, random_state=0)
+    plain = apply_palette(image, quantizer, return_indices=True).astype(np.int16)
+    working = image if as_uint8 else image / 255.0
+    extent = 255.0 if as_uint8 else 1.0
+    strength = np.full(shape, np.nan, dtype=np.float32)
+    _dither_kernels.dither_map(
+        np.ascontiguousarray(working), plain, 3.0 / extent, 1.5, 20.0, 0.8, strength
+    )
+    expected = _plain_dither_map(working.astype(np.float64), plain, extent)
+    np.testing.assert_allclose(strength, expected, rtol=1e-6)
+    if height * width > 100:
+        assert np.ptp(strength) > 0.1  # edges and runs do change it
 
 
 def _distant_specks(image, dithered, plain):
