@@ -266,6 +266,12 @@ class PaletteIndex:
             )[0]
         return labels
 
+    def cube_lists(self):
+        """The lists of every cell of the uint8 cube, ``(listed, starts)``, as
+        ``list_grid`` makes them from 0 with cells of ``CUBE_SHIFT`` bits; None
+        where pixels are not looked up in the cube."""
+        return self._get_cube(whole=True) if self._uses_cube() else None
+
     def _uses_cube(self):
         return (
             self.color_space.data_as_working and len(self.centers) <= _MAX_CUBE_COLORS

@@ -10,6 +10,7 @@ import numpy as np
 
 from . import _dither_kernels as kernels
 from ._assign import list_grid
+from ._assign_kernels import CUBE_CELLS_PER_AXIS, CUBE_SHIFT
 from ._threads import run_blocks
 
 DITHER_METHODS = ("adaptive", "floyd-steinberg", "ordered")
@@ -60,9 +61,13 @@ class DitherGrid:
         The palette in the working color space.
     color_space : ColorSpace
         The working color space.
+    cube : tuple (listed, starts), optional
+        ``PaletteIndex.cube_lists()``, the lists of the uint8 cube's cells of 8
+        levels, for a uint8 RGB palette in its own space: the undithered labels
+        have made them already, and the grid takes the cube's cells.
     """
 
-    def __init__(self, centers, color_space):
+    def __init__(self, centers, color_space, cube=None):
         if len(centers) > np.iinfo(np.int16).max:
             raise ValueError(
                 f"Dithering takes palettes of up to {np.iinfo(np.int16).max} "
@@ -76,11 +81,20 @@ class DitherGrid:
         gamut_low, gamut_high = color_space.gamut_box(n_channels)
         low = np.minimum(gamut_low, centers.min(axis=0))
         high = np.maximum(gamut_high, centers.max(axis=0))
-        cells_per_axis = 32 if n_channels <= 3 else 8 if n_channels == 4 else 1
-        cell_size = (high - low) / cells_per_axis
-        cell_size[cell_size == 0] = 1.0
+        if cube is not None:
+            cells_per_axis = CUBE_CELLS_PER_AXIS
+            low = np.zeros(n_channels)
+            cell_size = np.full(n_channels, float(1 << CUBE_SHIFT))
+        else:
+            cells_per_axis = 32 if n_channels <= 3 else 8 if n_channels == 4 else 1
+            cell_size = (high - low) / cells_per_axis
+            cell_size[cell_size == 0] = 1.0
         self.grid = (low, high, 1.0 / cell_size, cells_per_axis)
-        self.lists = list_grid(self.centers, low, cell_size, cells_per_axis)
+        self.lists = (
+            list_grid(self.centers, low, cell_size, cells_per_axis)
+            if cube is None
+            else cube
+        )
         self.extent = float(np.max(high - low))
         self.spacing = _palette_spacing(self.centers)
 

@@ -66,12 +66,14 @@ class FittedPalette:
         """The palette laid out for dithering (a ``DitherGrid``), made on first
         use: in the space that the working space dithers in, if it names one."""
         if self._dither_grid is None:
-            space, centers = self.color_space, self.centers
+            space, centers, cube = self.color_space, self.centers, None
             if space.dithers_in is not None:
                 space = color_space_of(space.dithers_in)
                 centers = space.to_working(self.palette, self.palette.dtype)
+            elif self.palette.dtype == np.uint8 and self.n_channels == 3:
+                cube = self._index.cube_lists()
             # Threads that meet it unmade each make the same grid.
-            self._dither_grid = DitherGrid(centers, space)
+            self._dither_grid = DitherGrid(centers, space, cube)
         return self._dither_grid
 
     def prepare(self, colors, labels):
