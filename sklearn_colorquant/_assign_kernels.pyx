@@ -246,69 +246,64 @@ def nearest_in_cube(
     """Nearest center of uint8 pixels, from the lists of the uint8 cube's grid;
     returns how many pixels fell in cells without a list (left unlabeled).
     ``quarter_gap`` holds a quarter of the squared distance from each center to
-    its nearest other (``quarter_gaps``)."""
-    cdef Py_ssize_t n_channels = pixels.shape[1], n_pixels = pixels.shape[0]
-    cdef Py_ssize_t i, k, j, channel, cell, first, stop, best, n_unlisted = 0
-    cdef double best_distance, distance, diff
-    if n_channels == 3:
-        with nogil:
-            n_unlisted = _nearest_in_cube_3(
-                pixels, centers, quarter_gap, listed, starts, labels
-            )
-        return n_unlisted
+    its nearest other (``center_quarter_gaps``)."""
+    cdef Py_ssize_t n_channels = pixels.shape[1], n_unlisted
+    if n_channels > 3:
+        raise ValueError(f"The uint8 cube takes up to 3 channels, got {n_channels}.")
+    if pixels.shape[0] == 0:
+        return 0
     with nogil:
-        for i in range(n_pixels):
-            cell = 0
-            for channel in range(n_channels):
-                cell = cell * _CUBE_CELLS_PER_AXIS + (pixels[i, channel] >> _CUBE_SHIFT)
-            first, stop = starts[cell], starts[cell + 1]
-            if stop == first:
-                n_unlisted += 1
-                continue
-            best = listed[first]
-            if stop - first > 1:
-                best_distance = INFINITY
-                for k in range(first, stop):
-                    j = listed[k]
-                    distance = 0.0
-                    for channel in range(n_channels):
-                        diff = pixels[i, channel] - centers[j, channel]
-                        distance += diff * diff
-                    if distance < best_distance:
-                        best, best_distance = j, distance
-            labels[i] = <unsigned char> best
+        # Three channels, the common case, as a constant: the compiler unrolls
+        # the loops over them.
+        if n_channels == 3:
+            n_unlisted = _nearest_in_cube(
+                &pixels[0, 0], pixels.shape[0], 3, &centers[0, 0], &quarter_gap[0],
+                &listed[0], &starts[0], &labels[0],
+            )
+        else:
+            n_unlisted = _nearest_in_cube(
+                &pixels[0, 0], pixels.shape[0], n_channels, &centers[0, 0],
+                &quarter_gap[0], &listed[0], &starts[0], &labels[0],
+            )
     return n_unlisted
 
 
-cdef Py_ssize_t _nearest_in_cube_3(
-    const unsigned char[:, ::1] pixels,
-    const double[:, ::1] centers,
-    const double[::1] quarter_gap,
-    const int16_t[::1] listed,
-    const int64_t[::1] starts,
-    unsigned char[::1] labels,
+cdef inline Py_ssize_t _nearest_in_cube(
+    const unsigned char* pixels,
+    Py_ssize_t n_pixels,
+    Py_ssize_t n_channels,
+    const double* centers,
+    const double* quarter_gap,
+    const int16_t* listed,
+    const int64_t* starts,
+    unsigned char* labels,
 ) noexcept nogil:
-    """``nearest_in_cube`` for RGB, written out. Neighboring pixels are alike: a
-    pixel within half the gap from the last pixel's center to its nearest other
-    center has that center as its only nearest one (4 in 10 photo pixels at 256
-    colors), which costs one distance instead of a cell's list."""
-    cdef Py_ssize_t n_pixels = pixels.shape[0]
-    cdef Py_ssize_t i, k, j, cell, first, stop, best, previous = -1, n_unlisted = 0
-    cdef double best_distance, distance, r, g, b, dr, dg, db
+    """``nearest_in_cube`` on pointers. Neighboring pixels are alike: a pixel
+    within half the gap from the last pixel's center to its nearest other center
+    has that center as its only nearest one (4 in 10 photo pixels at 256
+    colors), which costs one distance instead of a cell's list. The cube takes
+    up to 3 channels."""
+    cdef Py_ssize_t i, k, j, channel, cell, first, stop, best
+    cdef Py_ssize_t previous = -1, n_unlisted = 0
+    cdef double best_distance, distance, diff
+    cdef const unsigned char* pixel
+    # The pixel's values converted once, not once per center tried.
+    cdef double value[3]
     for i in range(n_pixels):
-        r, g, b = pixels[i, 0], pixels[i, 1], pixels[i, 2]
+        pixel = pixels + i * n_channels
+        for channel in range(n_channels):
+            value[channel] = pixel[channel]
         if previous >= 0:
-            dr = r - centers[previous, 0]
-            dg = g - centers[previous, 1]
-            db = b - centers[previous, 2]
-            if dr * dr + dg * dg + db * db < quarter_gap[previous]:
+            distance = 0.0
+            for channel in range(n_channels):
+                diff = value[channel] - centers[previous * n_channels + channel]
+                distance += diff * diff
+            if distance < quarter_gap[previous]:
                 labels[i] = <unsigned char> previous
                 continue
-        cell = (
-            ((pixels[i, 0] >> _CUBE_SHIFT) * _CUBE_CELLS_PER_AXIS
-             + (pixels[i, 1] >> _CUBE_SHIFT)) * _CUBE_CELLS_PER_AXIS
-            + (pixels[i, 2] >> _CUBE_SHIFT)
-        )
+        cell = 0
+        for channel in range(n_channels):
+            cell = cell * _CUBE_CELLS_PER_AXIS + (pixel[channel] >> _CUBE_SHIFT)
         first, stop = starts[cell], starts[cell + 1]
         if stop == first:
             n_unlisted += 1
@@ -319,8 +314,10 @@ cdef Py_ssize_t _nearest_in_cube_3(
             best_distance = INFINITY
             for k in range(first, stop):
                 j = listed[k]
-                dr, dg, db = r - centers[j, 0], g - centers[j, 1], b - centers[j, 2]
-                distance = dr * dr + dg * dg + db * db
+                distance = 0.0
+                for channel in range(n_channels):
+                    diff = value[channel] - centers[j * n_channels + channel]
+                    distance += diff * diff
                 if distance < best_distance:
                     best, best_distance = j, distance
         labels[i] = <unsigned char> best
